@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { buildServer } from './http/server.js';
+import { createServices, type Services } from './services/context.js';
+import { ensureSeedMatrix } from './services/matrix.service.js';
+import { openStore } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+
+export interface Palier {
+  services: Services;
+  server: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Opens the database, brings it to the latest schema with the default matrix, and builds the server. */
+export async function createPalier(config: Config, clock: Clock = systemClock): Promise<Palier> {
+  const store = openStore(config.database);
+  try {
+    await migrateToLatest(store);
+    const services = createServices(store, clock);
+    await ensureSeedMatrix(services);
+    const server = await buildServer(services, config);
+    return {
+      services,
+      server,
+      close: async () => {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

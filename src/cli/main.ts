@@ -1,0 +1,140 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createPalier } from '../app.js';
+import { loadConfig } from '../config.js';
+import { DomainError } from '../domain/errors.js';
+import { matrixDefinitionSchema } from '../domain/matrix.js';
+import { ROLES, type Role } from '../domain/policy.js';
+import { addUser } from '../services/auth.service.js';
+import { createServices } from '../services/context.js';
+import { currentMatrix, ensureSeedMatrix, matrixVersion, saveMatrix } from '../services/matrix.service.js';
+import { systemClock } from '../domain/clock.js';
+import { openStore } from '../store/database.js';
+import { migrateToLatest } from '../store/migrate.js';
+
+const integer = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+};
+
+/** Runs a task against a migrated database with the default matrix, then closes it. */
+async function withServices<T>(task: (s: ReturnType<typeof createServices>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = openStore(config.database);
+  try {
+    await migrateToLatest(store);
+    const services = createServices(store, systemClock);
+    await ensureSeedMatrix(services);
+    return await task(services);
+  } finally {
+    await store.close();
+  }
+}
+
+const program = new Command('palier').description('Palier, the IT escalation desk').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Serve the app and API')
+  .option('--port <n>', 'port to listen on (default: $PORT or 3000)', integer)
+  .action(async (opts: { port?: number }) => {
+    const config = loadConfig(process.env, opts.port !== undefined ? { port: opts.port } : {});
+    const palier = await createPalier(config);
+    const stop = async () => {
+      await palier.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await palier.server.listen({ host: config.host, port: config.port });
+  });
+
+program
+  .command('migrate')
+  .description('Bring the database to the latest schema and load the default matrix if it has none')
+  .action(async () => {
+    const config = loadConfig();
+    const store = openStore(config.database);
+    try {
+      const applied = await migrateToLatest(store);
+      await ensureSeedMatrix(createServices(store, systemClock));
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database already up to date');
+    } finally {
+      await store.close();
+    }
+  });
+
+const user = program.command('user').description('Manage users');
+user
+  .command('add')
+  .description('Create a user')
+  .requiredOption('--email <email>')
+  .option('--password <password>')
+  .addOption(new Option('--role <role>').choices(ROLES).makeOptionMandatory())
+  .option('--tier <tier...>', 'tier(s) an agent works at, e.g. --tier L1 L2')
+  .option('--name <name>', 'display name')
+  .addOption(new Option('--locale <locale>').choices(['fr', 'en']))
+  .action(async (opts: { email: string; password?: string; role: Role; tier?: string[]; name?: string; locale?: 'fr' | 'en' }) => {
+    const created = await withServices((s) =>
+      addUser(s, {
+        email: opts.email,
+        password: opts.password,
+        role: opts.role,
+        displayName: opts.name,
+        locale: opts.locale,
+        tiers: opts.tier?.flatMap((t) => t.split(',')),
+      }),
+    );
+    console.log(`Created ${created.role} ${created.email} (id ${created.id})`);
+  });
+
+const matrix = program.command('matrix').description('Export and import the escalation matrix');
+matrix
+  .command('export')
+  .description('Print (or write) the current matrix')
+  .addOption(new Option('--format <format>').choices(['json', 'csv', 'xlsx', 'pdf']).default('json'))
+  .option('--output <file>', 'write to a file instead of standard output')
+  .option('--matrix-version <n>', 'an earlier version instead of the current one', integer)
+  .action(async (opts: { format: string; output?: string; matrixVersion?: number }) => {
+    if (opts.format !== 'json') throw new DomainError('invalid', 'unsupported_format', `Export as ${opts.format} is not available yet; use --format json`);
+    const m = await withServices((s) => (opts.matrixVersion ? matrixVersion(s, opts.matrixVersion) : currentMatrix(s)));
+    const text = JSON.stringify(m, null, 2) + '\n';
+    if (opts.output) await writeFile(opts.output, text);
+    else process.stdout.write(text);
+  });
+
+matrix
+  .command('import')
+  .description('Store the matrix in FILE (JSON) as a new version')
+  .argument('<file>')
+  .option('--comment <text>', 'why the matrix changes')
+  .action(async (file: string, opts: { comment?: string }) => {
+    const raw = await readFile(file, 'utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (error) {
+      throw new DomainError('invalid', 'malformed_json', `${file} is not valid JSON: ${(error as Error).message}`);
+    }
+    const parsed = matrixDefinitionSchema.strip().safeParse(json);
+    if (!parsed.success)
+      throw new DomainError(
+        'invalid',
+        'invalid_matrix',
+        `${file} is not a matrix`,
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    const saved = await withServices((s) => saveMatrix(s, null, parsed.data, { comment: opts.comment ?? `Imported from ${file}` }));
+    console.log(`Stored matrix version ${saved.version}`);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof DomainError) {
+    console.error(`palier: ${error.message}`);
+    for (const d of error.details ?? []) console.error(`  ${d.path}: ${d.message}`);
+    process.exit(2);
+  }
+  console.error(`palier: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

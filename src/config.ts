@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Lifetime of API tokens from POST /api/v1/auth/token; 0 means they do not expire. */
+  tokenTtlMs: number;
+}
+
+const envSchema = z.object({
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
+    .optional(),
+  PALIER_DB: z.string().default('./data/palier.db'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PALIER_BODY_LIMIT: z.coerce.number().int().min(1024).default(256 * 1024),
+  PALIER_TOKEN_TTL_HOURS: z.coerce.number().min(0).default(24 * 30),
+});
+
+/** Reads and validates the environment once; nothing else in Palier reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    database: e.DATABASE_URL ? { engine: 'postgres', url: e.DATABASE_URL } : { engine: 'sqlite', path: resolve(e.PALIER_DB) },
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.PALIER_BODY_LIMIT,
+    tokenTtlMs: e.PALIER_TOKEN_TTL_HOURS * 3_600_000,
+    ...overrides,
+  };
+}

@@ -1,0 +1,325 @@
+import { conflict, invalid } from './errors.js';
+import {
+  actionsFor,
+  hasCategory,
+  lowestTier,
+  nextTier,
+  previousTier,
+  tierIndex,
+  type MatrixDefinition,
+} from './matrix.js';
+import { priorityOf, type Level, type Priority, type PriorityTable } from './priority.js';
+
+export const STATUSES = ['new', 'acknowledged', 'in_progress', 'pending', 'resolved', 'closed'] as const;
+/**
+ * new: waiting for the current tier to acknowledge (again after every escalation or hand-back);
+ * pending: waiting on the requester or a vendor, SLA clocks paused; resolved: fix given, may be
+ * reopened; closed: final.
+ */
+export type IncidentStatus = (typeof STATUSES)[number];
+export const OPEN_STATUSES: readonly IncidentStatus[] = ['new', 'acknowledged', 'in_progress', 'pending'];
+export const PENDING_REASONS = ['requester', 'vendor'] as const;
+export type PendingReason = (typeof PENDING_REASONS)[number];
+
+export interface Incident {
+  id: number;
+  title: string;
+  description: string;
+  category: string;
+  impact: Level;
+  urgency: Level;
+  priority: Priority;
+  requesterId: number;
+  assigneeId: number | null;
+  tier: string;
+  status: IncidentStatus;
+  pendingReason: PendingReason | null;
+  matrixVersion: number;
+  /** Indexes of the checked actions of each tier's checklist, kept when the incident leaves a tier. */
+  checklist: Record<string, number[]>;
+  reopenCount: number;
+  escalationCount: number;
+  resolution: string | null;
+  /** When the incident arrived at its current tier (creation, escalation or hand-back). */
+  tierEnteredAt: number;
+  createdAt: number;
+  updatedAt: number;
+  acknowledgedAt: number | null;
+  resolvedAt: number | null;
+  closedAt: number | null;
+  /** Sequence number of the last event applied: the projection's version. */
+  seq: number;
+}
+
+type EventOf<K extends string, D = Record<string, never>> = { kind: K; data: D };
+
+/** What happened to an incident. The incident row is the fold of these, in order. */
+export type IncidentChange =
+  | EventOf<
+      'created',
+      {
+        title: string;
+        description: string;
+        category: string;
+        impact: Level;
+        urgency: Level;
+        priority: Priority;
+        requesterId: number;
+        tier: string;
+        matrixVersion: number;
+      }
+    >
+  | EventOf<'acknowledged', { assigneeId: number }>
+  | EventOf<'work_started', { assigneeId: number }>
+  | EventOf<'pended', { reason: PendingReason; note: string }>
+  | EventOf<'resumed'>
+  | EventOf<'escalated', { reason: string; automatic: boolean }>
+  | EventOf<'handed_back', { reason: string }>
+  | EventOf<'resolved', { resolution: string }>
+  | EventOf<'closed'>
+  | EventOf<'reopened', { reason: string }>
+  | EventOf<'commented', { body: string }>
+  | EventOf<'action_checked', { index: number; note?: string }>
+  | EventOf<'action_unchecked', { index: number }>;
+
+export type IncidentEventKind = IncidentChange['kind'];
+
+export interface IncidentEvent<C extends IncidentChange = IncidentChange> {
+  incidentId: number;
+  seq: number;
+  at: number;
+  actorId: number | null;
+  fromTier: string | null;
+  toTier: string | null;
+  kind: C['kind'];
+  data: C['data'];
+}
+
+/** A decided change, before it is numbered and stored. */
+export type PendingEvent = IncidentChange & { fromTier: string | null; toTier: string | null };
+
+export type IncidentCommand =
+  | { type: 'acknowledge' }
+  | { type: 'start' }
+  | { type: 'pend'; reason: PendingReason; note: string }
+  | { type: 'resume' }
+  | { type: 'escalate'; tier?: string | undefined; reason: string; automatic?: boolean }
+  | { type: 'hand_back'; tier?: string | undefined; reason: string }
+  | { type: 'resolve'; resolution: string }
+  | { type: 'close' }
+  | { type: 'reopen'; reason: string }
+  | { type: 'comment'; body: string }
+  | { type: 'check'; index: number; note?: string | undefined }
+  | { type: 'uncheck'; index: number };
+
+export interface NewIncident {
+  title: string;
+  description: string;
+  category: string;
+  impact: Level;
+  urgency: Level;
+  requesterId: number;
+}
+
+export function decideCreate(
+  input: NewIncident,
+  matrix: MatrixDefinition & { priorityTable: PriorityTable; version: number },
+): PendingEvent {
+  if (!hasCategory(matrix, input.category))
+    throw invalid('unknown_category', `Unknown category "${input.category}"`, [
+      { path: 'category', message: `expected one of: ${matrix.categories.map((c) => c.key).join(', ')}` },
+    ]);
+  const tier = lowestTier(matrix);
+  return {
+    kind: 'created',
+    fromTier: null,
+    toTier: tier,
+    data: {
+      ...input,
+      priority: priorityOf(matrix.priorityTable, input.impact, input.urgency),
+      tier,
+      matrixVersion: matrix.version,
+    },
+  };
+}
+
+const isOpen = (s: IncidentStatus) => OPEN_STATUSES.includes(s);
+
+/**
+ * Decides what a command does to an incident, or refuses it with a conflict that says why.
+ * `matrix` is the version the incident is handled under.
+ */
+export function decide(
+  incident: Incident,
+  command: IncidentCommand,
+  actorId: number,
+  matrix: MatrixDefinition,
+): PendingEvent[] {
+  const here = { fromTier: incident.tier, toTier: incident.tier };
+  const refuse = (what: string) =>
+    conflict('invalid_transition', `Cannot ${what} an incident that is ${incident.status.replace('_', ' ')}`);
+
+  switch (command.type) {
+    case 'acknowledge':
+      if (incident.status !== 'new') throw refuse('acknowledge');
+      return [{ kind: 'acknowledged', ...here, data: { assigneeId: actorId } }];
+    case 'start': {
+      if (incident.status !== 'new' && incident.status !== 'acknowledged') throw refuse('start work on');
+      const events: PendingEvent[] = [];
+      // Starting work on an unacknowledged incident acknowledges it: the tier has picked it up.
+      if (incident.status === 'new') events.push({ kind: 'acknowledged', ...here, data: { assigneeId: actorId } });
+      events.push({ kind: 'work_started', ...here, data: { assigneeId: actorId } });
+      return events;
+    }
+    case 'pend':
+      if (incident.status !== 'acknowledged' && incident.status !== 'in_progress') throw refuse('put on hold');
+      return [{ kind: 'pended', ...here, data: { reason: command.reason, note: command.note } }];
+    case 'resume':
+      if (incident.status !== 'pending') throw refuse('resume');
+      return [{ kind: 'resumed', ...here, data: {} }];
+    case 'escalate': {
+      if (!isOpen(incident.status)) throw refuse('escalate');
+      const target = command.tier ?? nextTier(matrix, incident.tier);
+      if (target === undefined)
+        throw conflict('top_tier', `The incident is already at the highest tier (${incident.tier})`);
+      requireTier(matrix, target);
+      if (tierIndex(matrix, target) <= tierIndex(matrix, incident.tier))
+        throw invalid('not_a_higher_tier', `Tier ${target} is not above the current tier ${incident.tier}`, [
+          { path: 'tier', message: 'escalation goes to a higher tier; use hand-back to go down' },
+        ]);
+      return [
+        {
+          kind: 'escalated',
+          fromTier: incident.tier,
+          toTier: target,
+          data: { reason: command.reason, automatic: command.automatic ?? false },
+        },
+      ];
+    }
+    case 'hand_back': {
+      if (!isOpen(incident.status)) throw refuse('hand back');
+      const target = command.tier ?? previousTier(matrix, incident.tier);
+      if (target === undefined) throw conflict('bottom_tier', `The incident is already at the lowest tier (${incident.tier})`);
+      requireTier(matrix, target);
+      if (tierIndex(matrix, target) >= tierIndex(matrix, incident.tier))
+        throw invalid('not_a_lower_tier', `Tier ${target} is not below the current tier ${incident.tier}`, [
+          { path: 'tier', message: 'hand-back goes to a lower tier; use escalate to go up' },
+        ]);
+      return [{ kind: 'handed_back', fromTier: incident.tier, toTier: target, data: { reason: command.reason } }];
+    }
+    case 'resolve':
+      if (!isOpen(incident.status)) throw refuse('resolve');
+      return [{ kind: 'resolved', ...here, data: { resolution: command.resolution } }];
+    case 'close':
+      if (incident.status !== 'resolved') throw refuse('close');
+      return [{ kind: 'closed', ...here, data: {} }];
+    case 'reopen':
+      if (incident.status !== 'resolved') throw refuse('reopen');
+      return [{ kind: 'reopened', ...here, data: { reason: command.reason } }];
+    case 'comment':
+      if (incident.status === 'closed') throw refuse('comment on');
+      return [{ kind: 'commented', ...here, data: { body: command.body } }];
+    case 'check':
+    case 'uncheck': {
+      if (!isOpen(incident.status)) throw refuse('change the checklist of');
+      const actions = actionsFor(matrix, incident.category, incident.tier);
+      if (command.index < 0 || command.index >= actions.length)
+        throw invalid('unknown_action', `Tier ${incident.tier} has no action #${command.index} for this category`, [
+          { path: 'index', message: `expected 0 to ${actions.length - 1}` },
+        ]);
+      const checked = (incident.checklist[incident.tier] ?? []).includes(command.index);
+      if (command.type === 'check') {
+        if (checked) throw conflict('already_checked', `Action #${command.index} is already checked`);
+        return [{ kind: 'action_checked', ...here, data: { index: command.index, ...(command.note ? { note: command.note } : {}) } }];
+      }
+      if (!checked) throw conflict('not_checked', `Action #${command.index} is not checked`);
+      return [{ kind: 'action_unchecked', ...here, data: { index: command.index } }];
+    }
+  }
+}
+
+function requireTier(matrix: MatrixDefinition, tier: string) {
+  if (tierIndex(matrix, tier) < 0)
+    throw invalid('unknown_tier', `Unknown tier "${tier}"`, [
+      { path: 'tier', message: `expected one of: ${matrix.tiers.map((t) => t.key).join(', ')}` },
+    ]);
+}
+
+/** The projection: folds one event into the incident. */
+export function apply(incident: Incident | undefined, event: IncidentEvent): Incident {
+  if (event.kind === 'created') {
+    const d = event.data as Extract<IncidentChange, { kind: 'created' }>['data'];
+    return {
+      id: event.incidentId,
+      title: d.title,
+      description: d.description,
+      category: d.category,
+      impact: d.impact,
+      urgency: d.urgency,
+      priority: d.priority,
+      requesterId: d.requesterId,
+      assigneeId: null,
+      tier: d.tier,
+      status: 'new',
+      pendingReason: null,
+      matrixVersion: d.matrixVersion,
+      checklist: {},
+      reopenCount: 0,
+      escalationCount: 0,
+      resolution: null,
+      tierEnteredAt: event.at,
+      createdAt: event.at,
+      updatedAt: event.at,
+      acknowledgedAt: null,
+      resolvedAt: null,
+      closedAt: null,
+      seq: event.seq,
+    };
+  }
+  if (!incident) throw new Error(`event ${event.kind} before the incident was created`);
+  const next: Incident = { ...incident, updatedAt: event.at, seq: event.seq };
+  const change = { kind: event.kind, data: event.data } as IncidentChange;
+  switch (change.kind) {
+    case 'acknowledged':
+      return { ...next, status: 'acknowledged', assigneeId: change.data.assigneeId, acknowledgedAt: next.acknowledgedAt ?? event.at };
+    case 'work_started':
+      return { ...next, status: 'in_progress', assigneeId: change.data.assigneeId };
+    case 'pended':
+      return { ...next, status: 'pending', pendingReason: change.data.reason };
+    case 'resumed':
+      return { ...next, status: 'in_progress', pendingReason: null };
+    case 'escalated':
+      return { ...next, ...arriveAt(event), escalationCount: next.escalationCount + 1 };
+    case 'handed_back':
+      return { ...next, ...arriveAt(event) };
+    case 'resolved':
+      return { ...next, status: 'resolved', pendingReason: null, resolution: change.data.resolution, resolvedAt: event.at };
+    case 'closed':
+      return { ...next, status: 'closed', closedAt: event.at };
+    case 'reopened':
+      return { ...next, status: 'in_progress', resolution: null, resolvedAt: null, reopenCount: next.reopenCount + 1 };
+    case 'commented':
+      return next;
+    case 'action_checked':
+    case 'action_unchecked': {
+      const tier = event.fromTier ?? next.tier;
+      const current = next.checklist[tier] ?? [];
+      const items =
+        change.kind === 'action_checked'
+          ? [...current, change.data.index].sort((a, b) => a - b)
+          : current.filter((i) => i !== change.data.index);
+      return { ...next, checklist: { ...next.checklist, [tier]: items } };
+    }
+    case 'created':
+      throw new Error('unreachable');
+  }
+}
+
+/** A new tier starts afresh: it must acknowledge, and nobody there has picked the incident up yet. */
+function arriveAt(event: IncidentEvent) {
+  return { status: 'new' as const, tier: event.toTier!, tierEnteredAt: event.at, assigneeId: null, pendingReason: null };
+}
+
+export function project(events: IncidentEvent[]): Incident | undefined {
+  return events.reduce<Incident | undefined>((state, e) => apply(state, e), undefined);
+}

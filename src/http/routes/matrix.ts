@@ -1,0 +1,108 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { matrixDefinitionSchema, type Matrix } from '../../domain/matrix.js';
+import type { Services } from '../../services/context.js';
+import { currentMatrix, diffVersions, matrixVersion, saveMatrix } from '../../services/matrix.service.js';
+import { actorOf } from '../auth.js';
+import { errorResponses } from '../schemas.js';
+
+const matrixSchema = matrixDefinitionSchema
+  .extend({
+    version: z.number().int(),
+    createdAt: z.string(),
+    createdBy: z.number().int().nullable(),
+    comment: z.string().nullable().optional(),
+  })
+  .meta({ id: 'Matrix' });
+
+const putBody = matrixDefinitionSchema
+  .extend({
+    version: z.number().int().min(0).optional().describe('The version this edit was made on; refused with 409 if the matrix has moved on'),
+    comment: z.string().trim().max(500).optional(),
+    createdAt: z.string().optional().describe('Ignored: accepted so that a GET result can be sent back as is'),
+    createdBy: z.number().int().nullable().optional().describe('Ignored, as createdAt'),
+  })
+  .strict();
+
+const versionParams = z.object({ version: z.coerce.number().int().positive() }).strict();
+
+const out = (m: Matrix) => m;
+
+export function matrixRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/api/v1/matrix',
+      {
+        config: { permission: 'matrix.read' },
+        schema: { tags: ['matrix'], summary: 'The current escalation matrix', response: { 200: matrixSchema, ...errorResponses } },
+      },
+      async () => out(await currentMatrix(services)),
+    );
+
+    app.put(
+      '/api/v1/matrix',
+      {
+        config: { permission: 'matrix.write' },
+        schema: {
+          tags: ['matrix'],
+          summary: 'Store a new version of the matrix (administrators)',
+          body: putBody,
+          response: { 200: matrixSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { version, comment, createdAt: _a, createdBy: _b, ...definition } = request.body;
+        return out(await saveMatrix(services, actorOf(request), definition, { baseVersion: version, comment }));
+      },
+    );
+
+    app.get(
+      '/api/v1/matrix/versions',
+      {
+        config: { permission: 'matrix.read' },
+        schema: {
+          tags: ['matrix'],
+          summary: 'Every stored version, newest first',
+          response: {
+            200: z.array(z.object({ version: z.number(), createdAt: z.string(), createdBy: z.number().nullable(), comment: z.string().nullable() })),
+            ...errorResponses,
+          },
+        },
+      },
+      async () => services.matrices.list(),
+    );
+
+    app.get(
+      '/api/v1/matrix/versions/:version',
+      {
+        config: { permission: 'matrix.read' },
+        schema: { tags: ['matrix'], summary: 'One stored version', params: versionParams, response: { 200: matrixSchema, ...errorResponses } },
+      },
+      async (request) => out(await matrixVersion(services, request.params.version)),
+    );
+
+    app.get(
+      '/api/v1/matrix/diff',
+      {
+        config: { permission: 'matrix.read' },
+        schema: {
+          tags: ['matrix'],
+          summary: 'What changed between two versions',
+          querystring: z.object({ from: z.coerce.number().int().positive(), to: z.coerce.number().int().positive() }).strict(),
+          response: {
+            200: z.object({
+              from: z.number(),
+              to: z.number(),
+              changes: z.array(z.object({ kind: z.enum(['added', 'removed', 'changed']), path: z.string(), before: z.unknown().optional(), after: z.unknown().optional() })),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { from, to } = request.query;
+        return { from, to, changes: await diffVersions(services, from, to) };
+      },
+    );
+  };
+}

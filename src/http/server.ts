@@ -1,0 +1,64 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Services } from '../services/context.js';
+import { registerAuth } from './auth.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { authRoutes } from './routes/auth.js';
+import { incidentRoutes } from './routes/incidents.js';
+import { matrixRoutes } from './routes/matrix.js';
+import { userRoutes } from './routes/users.js';
+
+export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.bodyLimit,
+    routerOptions: { maxParamLength: 200 },
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Palier API',
+        version: '1',
+        description: 'IT escalation desk: the escalation matrix, incidents moving through support tiers, their audit trail.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'palier_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  registerAuth(app, services);
+
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  app.get(
+    '/healthz',
+    {
+      config: { public: true },
+      schema: { tags: ['health'], summary: 'Ready once the database answers', security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
+    },
+    async () => {
+      await sql`select 1`.execute(services.store.db);
+      return { status: 'ok' as const };
+    },
+  );
+
+  await app.register(authRoutes(services, config));
+  await app.register(matrixRoutes(services));
+  await app.register(incidentRoutes(services));
+  await app.register(userRoutes(services));
+  return app;
+}

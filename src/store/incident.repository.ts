@@ -1,0 +1,186 @@
+import { sql, type Kysely } from 'kysely';
+import type { Incident, IncidentEvent, IncidentStatus, PendingReason } from '../domain/incident.js';
+import type { Level, Priority } from '../domain/priority.js';
+import type { Engine } from './database.js';
+import type { Database, EventRow, IncidentRow } from './schema.js';
+
+export interface IncidentFilter {
+  tier?: string[];
+  status?: IncidentStatus[];
+  category?: string[];
+  priority?: Priority[];
+  assigneeId?: number | null;
+  requesterId?: number;
+  text?: string;
+}
+
+/** Sort orders a client may ask for; anything else is refused before it reaches SQL. */
+export const INCIDENT_SORTS = ['priority', 'created_at', '-created_at', '-updated_at'] as const;
+export type IncidentSort = (typeof INCIDENT_SORTS)[number];
+
+export class IncidentRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+  ) {}
+
+  async insert(db: Kysely<Database>, incident: Omit<Incident, 'id'>): Promise<number> {
+    const { id: _ignored, ...values } = toRow({ ...incident, id: undefined });
+    const row = await db.insertInto('incidents').values(values).returning('id').executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  /** Reads an incident; inside a PostgreSQL transaction, `lock` holds its row until commit. */
+  async get(id: number, db: Kysely<Database> = this.db, lock = false): Promise<Incident | undefined> {
+    let query = db.selectFrom('incidents').selectAll().where('id', '=', id);
+    if (lock && this.engine === 'postgres') query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Writes the new projection if nobody else moved the incident since `expectedSeq`. */
+  async update(db: Kysely<Database>, incident: Incident, expectedSeq: number): Promise<boolean> {
+    const { id: _id, ...row } = toRow(incident) as IncidentRow;
+    const result = await db
+      .updateTable('incidents')
+      .set(row)
+      .where('id', '=', incident.id)
+      .where('seq', '=', expectedSeq)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async appendEvents(db: Kysely<Database>, events: IncidentEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await db
+      .insertInto('incident_events')
+      .values(
+        events.map((e) => ({
+          incident_id: e.incidentId,
+          seq: e.seq,
+          at: e.at,
+          actor_id: e.actorId,
+          kind: e.kind,
+          from_tier: e.fromTier,
+          to_tier: e.toTier,
+          data: JSON.stringify(e.data),
+        })),
+      )
+      .execute();
+  }
+
+  async events(id: number, db: Kysely<Database> = this.db): Promise<IncidentEvent[]> {
+    const rows = await db.selectFrom('incident_events').selectAll().where('incident_id', '=', id).orderBy('seq').execute();
+    return rows.map(eventFromRow);
+  }
+
+  async list(filter: IncidentFilter, sort: IncidentSort, limit: number, offset: number): Promise<Incident[]> {
+    let q = this.db.selectFrom('incidents').selectAll();
+    if (filter.tier?.length) q = q.where('tier', 'in', filter.tier);
+    if (filter.status?.length) q = q.where('status', 'in', filter.status);
+    if (filter.category?.length) q = q.where('category', 'in', filter.category);
+    if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
+    if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
+    if (filter.assigneeId === null) q = q.where('assignee_id', 'is', null);
+    else if (filter.assigneeId !== undefined) q = q.where('assignee_id', '=', filter.assigneeId);
+    if (filter.text) {
+      const pattern = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = this.engine === 'postgres' ? sql`ilike` : sql`like`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(sql`title`, like, sql`${pattern} escape '\\'`),
+          eb(sql`description`, like, sql`${pattern} escape '\\'`),
+        ]),
+      );
+    }
+    switch (sort) {
+      case 'priority':
+        q = q.orderBy('priority').orderBy('created_at').orderBy('id');
+        break;
+      case 'created_at':
+        q = q.orderBy('created_at').orderBy('id');
+        break;
+      case '-created_at':
+        q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+        break;
+      case '-updated_at':
+        q = q.orderBy('updated_at', 'desc').orderBy('id', 'desc');
+        break;
+    }
+    const rows = await q.limit(limit).offset(offset).execute();
+    return rows.map(fromRow);
+  }
+}
+
+function toRow(i: Omit<Incident, 'id'> & { id?: number }) {
+  return {
+    ...(i.id === undefined ? {} : { id: i.id }),
+    title: i.title,
+    description: i.description,
+    category: i.category,
+    impact: i.impact,
+    urgency: i.urgency,
+    priority: i.priority,
+    requester_id: i.requesterId,
+    assignee_id: i.assigneeId,
+    tier: i.tier,
+    status: i.status,
+    pending_reason: i.pendingReason,
+    matrix_version: i.matrixVersion,
+    checklist: JSON.stringify(i.checklist),
+    reopen_count: i.reopenCount,
+    escalation_count: i.escalationCount,
+    resolution: i.resolution,
+    tier_entered_at: i.tierEnteredAt,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+    acknowledged_at: i.acknowledgedAt,
+    resolved_at: i.resolvedAt,
+    closed_at: i.closedAt,
+    seq: i.seq,
+  };
+}
+
+const num = (v: unknown) => (v == null ? null : Number(v));
+
+function fromRow(r: IncidentRow): Incident {
+  return {
+    id: Number(r.id),
+    title: r.title,
+    description: r.description,
+    category: r.category,
+    impact: r.impact as Level,
+    urgency: r.urgency as Level,
+    priority: r.priority as Priority,
+    requesterId: Number(r.requester_id),
+    assigneeId: num(r.assignee_id),
+    tier: r.tier,
+    status: r.status as IncidentStatus,
+    pendingReason: r.pending_reason as PendingReason | null,
+    matrixVersion: r.matrix_version,
+    checklist: JSON.parse(r.checklist) as Record<string, number[]>,
+    reopenCount: r.reopen_count,
+    escalationCount: r.escalation_count,
+    resolution: r.resolution,
+    tierEnteredAt: Number(r.tier_entered_at),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    acknowledgedAt: num(r.acknowledged_at),
+    resolvedAt: num(r.resolved_at),
+    closedAt: num(r.closed_at),
+    seq: r.seq,
+  };
+}
+
+function eventFromRow(r: EventRow): IncidentEvent {
+  return {
+    incidentId: Number(r.incident_id),
+    seq: r.seq,
+    at: Number(r.at),
+    actorId: num(r.actor_id),
+    kind: r.kind as IncidentEvent['kind'],
+    fromTier: r.from_tier,
+    toTier: r.to_tier,
+    data: JSON.parse(r.data) as IncidentEvent['data'],
+  };
+}

@@ -1,0 +1,74 @@
+import type { Kysely } from 'kysely';
+import { DEFAULT_PRIORITY_TABLE } from '../domain/priority.js';
+import type { Matrix, MatrixDefinition } from '../domain/matrix.js';
+import type { Database } from './schema.js';
+
+export interface MatrixVersionInfo {
+  version: number;
+  createdAt: string;
+  createdBy: number | null;
+  comment: string | null;
+}
+
+/** Matrix versions are immutable, so a parsed version is cached for the life of the process. */
+export class MatrixRepository {
+  private readonly cache = new Map<number, Matrix>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async latestVersion(db: Kysely<Database> = this.db): Promise<number | undefined> {
+    const row = await db.selectFrom('matrix_versions').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+    return row?.v == null ? undefined : Number(row.v);
+  }
+
+  async get(version: number, db: Kysely<Database> = this.db): Promise<Matrix | undefined> {
+    const cached = this.cache.get(version);
+    if (cached) return cached;
+    const row = await db.selectFrom('matrix_versions').selectAll().where('version', '=', version).executeTakeFirst();
+    if (!row) return undefined;
+    const definition = JSON.parse(row.definition) as MatrixDefinition;
+    const matrix: Matrix = {
+      version: row.version,
+      ...definition,
+      priorityTable: definition.priorityTable ?? DEFAULT_PRIORITY_TABLE,
+      createdAt: new Date(Number(row.created_at)).toISOString(),
+      createdBy: row.created_by == null ? null : Number(row.created_by),
+      comment: row.comment,
+    };
+    this.cache.set(version, matrix);
+    return matrix;
+  }
+
+  async current(db: Kysely<Database> = this.db): Promise<Matrix | undefined> {
+    const version = await this.latestVersion(db);
+    return version === undefined ? undefined : this.get(version, db);
+  }
+
+  async list(): Promise<MatrixVersionInfo[]> {
+    const rows = await this.db
+      .selectFrom('matrix_versions')
+      .select(['version', 'created_at', 'created_by', 'comment'])
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      version: r.version,
+      createdAt: new Date(Number(r.created_at)).toISOString(),
+      createdBy: r.created_by == null ? null : Number(r.created_by),
+      comment: r.comment,
+    }));
+  }
+
+  async insert(
+    db: Kysely<Database>,
+    version: number,
+    definition: MatrixDefinition,
+    at: number,
+    createdBy: number | null,
+    comment: string | null,
+  ): Promise<void> {
+    await db
+      .insertInto('matrix_versions')
+      .values({ version, definition: JSON.stringify(definition), created_at: at, created_by: createdBy, comment })
+      .execute();
+  }
+}

@@ -1,0 +1,87 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Instants are stored as epoch milliseconds (bigint), JSON as text: identical on both engines. */
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  matrix_versions: MatrixVersionsTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string | null;
+  role: string;
+  display_name: string;
+  locale: string;
+  tiers: string; // JSON array of tier keys
+  disabled_at: number | null;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  kind: string; // 'api' | 'session'
+  name: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface MatrixVersionsTable {
+  version: number;
+  definition: string; // JSON MatrixDefinition
+  created_at: number;
+  created_by: number | null;
+  comment: string | null;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  description: string;
+  category: string;
+  impact: number;
+  urgency: number;
+  priority: string;
+  requester_id: number;
+  assignee_id: number | null;
+  tier: string;
+  status: string;
+  pending_reason: string | null;
+  matrix_version: number;
+  checklist: string; // JSON Record<tier, number[]>
+  reopen_count: number;
+  escalation_count: number;
+  resolution: string | null;
+  tier_entered_at: number;
+  created_at: number;
+  updated_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  closed_at: number | null;
+  seq: number;
+}
+
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: number;
+  seq: number;
+  at: number;
+  actor_id: number | null;
+  kind: string;
+  from_tier: string | null;
+  to_tier: string | null;
+  data: string; // JSON
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type IncidentRow = Selectable<IncidentsTable>;
+export type IncidentUpdate = Updateable<IncidentsTable>;
+export type EventRow = Selectable<IncidentEventsTable>;

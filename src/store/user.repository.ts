@@ -1,0 +1,103 @@
+import type { Kysely } from 'kysely';
+import type { Actor, Role } from '../domain/policy.js';
+import type { Database, UserRow } from './schema.js';
+
+export interface User {
+  id: number;
+  email: string;
+  role: Role;
+  displayName: string;
+  locale: 'fr' | 'en';
+  tiers: string[];
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface NewUser {
+  email: string;
+  passwordHash: string | null;
+  role: Role;
+  displayName: string;
+  locale: 'fr' | 'en';
+  tiers: string[];
+}
+
+export class UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(user: NewUser, at: number): Promise<User> {
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        email: user.email.toLowerCase(),
+        password_hash: user.passwordHash,
+        role: user.role,
+        display_name: user.displayName,
+        locale: user.locale,
+        tiers: JSON.stringify(user.tiers),
+        created_at: at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return fromRow(row);
+  }
+
+  async byEmail(email: string): Promise<(User & { passwordHash: string | null }) | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+    return row ? { ...fromRow(row), passwordHash: row.password_hash } : undefined;
+  }
+
+  async byId(id: number): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async byIds(ids: number[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('users').selectAll().where('id', 'in', ids).execute();
+    return rows.map(fromRow);
+  }
+
+  async list(limit: number, offset: number): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('id').limit(limit).offset(offset).execute();
+    return rows.map(fromRow);
+  }
+
+  async insertToken(userId: number, tokenHash: string, kind: 'api' | 'session', at: number, expiresAt: number | null) {
+    await this.db
+      .insertInto('api_tokens')
+      .values({ user_id: userId, token_hash: tokenHash, kind, created_at: at, expires_at: expiresAt, name: null })
+      .execute();
+  }
+
+  /** The active user a token stands for, or undefined if the token is unknown, revoked, expired or its user disabled. */
+  async actorForToken(tokenHash: string, now: number): Promise<(Actor & { tokenKind: string }) | undefined> {
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .innerJoin('users', 'users.id', 'api_tokens.user_id')
+      .select(['users.id', 'users.role', 'users.tiers', 'api_tokens.kind', 'api_tokens.expires_at'])
+      .where('api_tokens.token_hash', '=', tokenHash)
+      .where('api_tokens.revoked_at', 'is', null)
+      .where('users.disabled_at', 'is', null)
+      .executeTakeFirst();
+    if (!row || (row.expires_at != null && Number(row.expires_at) <= now)) return undefined;
+    return { id: Number(row.id), role: row.role as Role, tiers: JSON.parse(row.tiers) as string[], tokenKind: row.kind };
+  }
+
+  async revokeToken(tokenHash: string, at: number): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('token_hash', '=', tokenHash).execute();
+  }
+}
+
+function fromRow(r: UserRow): User {
+  return {
+    id: Number(r.id),
+    email: r.email,
+    role: r.role as Role,
+    displayName: r.display_name,
+    locale: r.locale === 'en' ? 'en' : 'fr',
+    tiers: JSON.parse(r.tiers) as string[],
+    disabled: r.disabled_at != null,
+    createdAt: Number(r.created_at),
+  };
+}
