@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { EscalationWorker } from './engine/worker.js';
 import { buildServer } from './http/server.js';
 import { createServices, type Services } from './services/context.js';
 import { ensureSeedMatrix } from './services/matrix.service.js';
@@ -10,6 +11,7 @@ import { migrateToLatest } from './store/migrate.js';
 export interface Palier {
   services: Services;
   server: FastifyInstance;
+  worker: EscalationWorker;
   close(): Promise<void>;
 }
 
@@ -21,10 +23,14 @@ export async function createPalier(config: Config, clock: Clock = systemClock): 
     const services = createServices(store, clock);
     await ensureSeedMatrix(services);
     const server = await buildServer(services, config);
+    const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });
+    if (config.worker) worker.start();
     return {
       services,
       server,
+      worker,
       close: async () => {
+        await worker.stop();
         await server.close();
         await store.close();
       },

@@ -12,6 +12,9 @@ export interface Config {
   bodyLimit: number;
   /** Lifetime of API tokens from POST /api/v1/auth/token; 0 means they do not expire. */
   tokenTtlMs: number;
+  /** Run the escalation worker inside the server process. */
+  worker: boolean;
+  workerPollMs: number;
 }
 
 const envSchema = z.object({
@@ -25,6 +28,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PALIER_BODY_LIMIT: z.coerce.number().int().min(1024).default(256 * 1024),
   PALIER_TOKEN_TTL_HOURS: z.coerce.number().min(0).default(24 * 30),
+  PALIER_WORKER: z.enum(['on', 'off']).default('on'),
+  PALIER_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -42,6 +47,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.PALIER_BODY_LIMIT,
     tokenTtlMs: e.PALIER_TOKEN_TTL_HOURS * 3_600_000,
+    worker: e.PALIER_WORKER === 'on',
+    workerPollMs: e.PALIER_WORKER_POLL_MS,
     ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import { currentMatrix, ensureSeedMatrix, matrixVersion, saveMatrix } from '../s
 import { systemClock } from '../domain/clock.js';
 import { openStore } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
+import { EscalationWorker } from '../engine/worker.js';
 
 const integer = (value: string) => {
   const n = Number(value);
@@ -38,8 +39,12 @@ program
   .command('serve')
   .description('Serve the app and API')
   .option('--port <n>', 'port to listen on (default: $PORT or 3000)', integer)
-  .action(async (opts: { port?: number }) => {
-    const config = loadConfig(process.env, opts.port !== undefined ? { port: opts.port } : {});
+  .option('--no-worker', 'do not run the escalation worker in this process')
+  .action(async (opts: { port?: number; worker: boolean }) => {
+    const config = loadConfig(process.env, {
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.worker ? {} : { worker: false }),
+    });
     const palier = await createPalier(config);
     const stop = async () => {
       await palier.close();
@@ -48,6 +53,32 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await palier.server.listen({ host: config.host, port: config.port });
+  });
+
+program
+  .command('worker')
+  .description('Run the escalation worker alone (any number may share one PostgreSQL database)')
+  .option('--name <name>', 'recorded in the events it applies (default: host:pid)')
+  .action(async (opts: { name?: string }) => {
+    const config = loadConfig();
+    const store = openStore(config.database);
+    await migrateToLatest(store);
+    const services = createServices(store, systemClock);
+    await ensureSeedMatrix(services);
+    const worker = new EscalationWorker(services, {
+      pollMs: config.workerPollMs,
+      ...(opts.name ? { name: opts.name } : {}),
+      log: { error: (obj, msg) => console.error(msg, obj) },
+    });
+    const stop = async () => {
+      await worker.stop();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    worker.start();
+    console.log(`Escalation worker ${worker.name} running`);
   });
 
 program

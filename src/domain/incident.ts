@@ -1,6 +1,7 @@
 import { conflict, invalid } from './errors.js';
 import {
   actionsFor,
+  cellOf,
   hasCategory,
   lowestTier,
   nextTier,
@@ -73,14 +74,41 @@ export type IncidentChange =
   | EventOf<'work_started', { assigneeId: number }>
   | EventOf<'pended', { reason: PendingReason; note: string }>
   | EventOf<'resumed'>
-  | EventOf<'escalated', { reason: string; automatic: boolean }>
+  | EventOf<
+      'escalated',
+      {
+        reason: string;
+        automatic: boolean;
+        /** The target whose miss caused an automatic escalation. */
+        missed?: MissedTarget;
+        /** Mandatory actions skipped on a hand escalation, with why. */
+        skipped?: Array<{ index: number; reason: string }>;
+        /** Mandatory actions left undone when an automatic escalation went through regardless. */
+        leftActions?: number[];
+      }
+    >
   | EventOf<'handed_back', { reason: string }>
   | EventOf<'resolved', { resolution: string }>
   | EventOf<'closed'>
   | EventOf<'reopened', { reason: string }>
   | EventOf<'commented', { body: string }>
   | EventOf<'action_checked', { index: number; note?: string }>
-  | EventOf<'action_unchecked', { index: number }>;
+  | EventOf<'action_unchecked', { index: number }>
+  | EventOf<'deadline_warning', MissedTarget & { fraction: number }>
+  | EventOf<'deadline_missed', MissedTarget & { action: 'escalate' | 'notify' | 'both' }>
+  | EventOf<'manager_notified', { clock: string; repeat: number; reason: string }>
+  | EventOf<'ping_pong_detected', { tiers: [string, string]; handBacks: number }>
+  | EventOf<'clock_stopped', { clock: string; note: string }>;
+
+/** Which clock a timer event is about: `L1@1:acknowledge` is the acknowledge clock of the stint at L1 that began with event 1. */
+export interface MissedTarget {
+  clock: string;
+  kind: 'acknowledge' | 'resolve' | 'category';
+  tier: string | null;
+  target: string;
+  dueAt: number;
+  worker?: string;
+}
 
 export type IncidentEventKind = IncidentChange['kind'];
 
@@ -103,14 +131,20 @@ export type IncidentCommand =
   | { type: 'start' }
   | { type: 'pend'; reason: PendingReason; note: string }
   | { type: 'resume' }
-  | { type: 'escalate'; tier?: string | undefined; reason: string; automatic?: boolean }
+  | {
+      type: 'escalate';
+      tier?: string | undefined;
+      reason: string;
+      skip?: Array<{ index: number; reason: string }> | undefined;
+    }
   | { type: 'hand_back'; tier?: string | undefined; reason: string }
   | { type: 'resolve'; resolution: string }
   | { type: 'close' }
   | { type: 'reopen'; reason: string }
   | { type: 'comment'; body: string }
   | { type: 'check'; index: number; note?: string | undefined }
-  | { type: 'uncheck'; index: number };
+  | { type: 'uncheck'; index: number }
+  | { type: 'stop_clock'; key: string; note: string };
 
 export interface NewIncident {
   title: string;
@@ -187,12 +221,19 @@ export function decide(
         throw invalid('not_a_higher_tier', `Tier ${target} is not above the current tier ${incident.tier}`, [
           { path: 'tier', message: 'escalation goes to a higher tier; use hand-back to go down' },
         ]);
+      const skipped = command.skip ?? [];
+      const missing = unmetMandatory(incident, matrix).filter((i) => !skipped.some((s) => s.index === i));
+      if (missing.length > 0)
+        throw conflict(
+          'checklist_incomplete',
+          `Mandatory action(s) ${missing.map((i) => `#${i}`).join(', ')} of ${incident.tier} are neither done nor skipped with a reason`,
+        );
       return [
         {
           kind: 'escalated',
           fromTier: incident.tier,
           toTier: target,
-          data: { reason: command.reason, automatic: command.automatic ?? false },
+          data: { reason: command.reason, automatic: false, ...(skipped.length ? { skipped } : {}) },
         },
       ];
     }
@@ -235,7 +276,20 @@ export function decide(
       if (!checked) throw conflict('not_checked', `Action #${command.index} is not checked`);
       return [{ kind: 'action_unchecked', ...here, data: { index: command.index } }];
     }
+    case 'stop_clock': {
+      if (incident.status === 'closed') throw refuse('stop a clock of');
+      const category = matrix.categories.find((c) => c.key === incident.category);
+      if (!category?.clocks?.some((c) => c.key === command.key))
+        throw invalid('unknown_clock', `The category ${incident.category} has no clock "${command.key}"`);
+      return [{ kind: 'clock_stopped', ...here, data: { clock: `category:${command.key}`, note: command.note } }];
+    }
   }
+}
+
+/** Mandatory actions of the current tier's cell that are not checked. */
+export function unmetMandatory(incident: Incident, matrix: MatrixDefinition): number[] {
+  const done = new Set(incident.checklist[incident.tier] ?? []);
+  return (cellOf(matrix, incident.category, incident.tier)?.mandatory ?? []).filter((i) => !done.has(i));
 }
 
 function requireTier(matrix: MatrixDefinition, tier: string) {
@@ -299,6 +353,11 @@ export function apply(incident: Incident | undefined, event: IncidentEvent): Inc
     case 'reopened':
       return { ...next, status: 'in_progress', resolution: null, resolvedAt: null, reopenCount: next.reopenCount + 1 };
     case 'commented':
+    case 'deadline_warning':
+    case 'deadline_missed':
+    case 'manager_notified':
+    case 'ping_pong_detected':
+    case 'clock_stopped':
       return next;
     case 'action_checked':
     case 'action_unchecked': {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALWAYS, calendarSchema, defaultBusinessCalendar } from './calendar.js';
 import { parseDuration } from './duration.js';
 import { invalid, type ErrorDetail } from './errors.js';
 import { DEFAULT_PRIORITY_TABLE, PRIORITIES, type Priority, type PriorityTable } from './priority.js';
@@ -21,6 +22,19 @@ const priorityRow = z.tuple([prioritySchema, prioritySchema, prioritySchema]);
 export const tierSchema = z
   .object({ key: keySchema, name: localizedSchema, description: localizedSchema })
   .strict();
+const fraction = z.number().gt(0).lt(1);
+
+/** A clock that runs beside the tier clocks for every incident of a category, e.g. a legal deadline. */
+export const categoryClockSchema = z
+  .object({
+    key: keySchema,
+    name: localizedSchema,
+    duration: z.string(),
+    calendar: z.string().optional().describe('Calendar key; default 24x7'),
+    warnAt: fraction.optional(),
+  })
+  .strict();
+
 export const categorySchema = z
   .object({
     key: keySchema,
@@ -28,14 +42,67 @@ export const categorySchema = z
     description: localizedSchema.optional(),
     /** Visible only to staff, never to other requesters; issue-level access is refined by the policy. */
     confidential: z.boolean().optional(),
+    clocks: z.array(categoryClockSchema).max(10).optional(),
   })
   .strict();
 export const cellSchema = z
-  .object({ category: z.string(), tier: z.string(), actions: z.array(localizedSchema).max(50) })
+  .object({
+    category: z.string(),
+    tier: z.string(),
+    actions: z.array(localizedSchema).max(50),
+    /** Indexes of actions that must be done, or skipped with a reason, before a hand escalation. */
+    mandatory: z.array(z.number().int().min(0)).max(50).optional(),
+    /** Escalate automatically when an incident of this cell is reopened more than this many times. */
+    reopenLimit: z.number().int().min(0).max(100).optional(),
+  })
   .strict();
 export const slaTargetSchema = z
-  .object({ tier: z.string(), priority: prioritySchema, acknowledge: z.string(), resolve: z.string() })
+  .object({
+    tier: z.string(),
+    priority: prioritySchema,
+    /** A category-specific target overrides the general one of its tier and priority. */
+    category: z.string().optional(),
+    acknowledge: z.string(),
+    resolve: z.string(),
+    calendar: z.string().optional().describe('Calendar key; default 24x7 for P1, business otherwise'),
+  })
   .strict();
+
+export const namedCalendarSchema = z
+  .object({ key: keySchema, name: localizedSchema.optional(), calendar: calendarSchema })
+  .strict();
+
+export const MISSED_ACTIONS = ['escalate', 'notify', 'both'] as const;
+export type MissedAction = (typeof MISSED_ACTIONS)[number];
+
+/**
+ * What happens when a tier misses a target: functional escalation to the next tier, hierarchical
+ * escalation (the tier's managers are notified), or both. The top tier can only notify, and repeats
+ * the notification at an interval, a bounded number of times.
+ */
+export const escalationPolicySchema = z
+  .object({
+    warnAt: fraction.optional(),
+    rules: z
+      .array(
+        z
+          .object({
+            tier: z.string(),
+            priority: prioritySchema.optional(),
+            acknowledge: z.enum(MISSED_ACTIONS).optional(),
+            resolve: z.enum(MISSED_ACTIONS).optional(),
+          })
+          .strict(),
+      )
+      .max(200)
+      .optional(),
+    repeatEvery: z.string().optional(),
+    maxRepeats: z.number().int().min(0).max(20).optional(),
+    /** Hand-backs between the same two tiers after which the manager is told. */
+    pingPongLimit: z.number().int().min(1).max(20).optional(),
+  })
+  .strict();
+export type EscalationPolicy = z.infer<typeof escalationPolicySchema>;
 
 /** The editable content of a matrix, without its version metadata. */
 export const matrixDefinitionSchema = z
@@ -45,6 +112,8 @@ export const matrixDefinitionSchema = z
     cells: z.array(cellSchema).max(1000),
     sla: z.array(slaTargetSchema).max(1000),
     priorityTable: z.tuple([priorityRow, priorityRow, priorityRow]).optional(),
+    calendars: z.array(namedCalendarSchema).max(20).optional(),
+    escalation: escalationPolicySchema.optional(),
   })
   .strict();
 
@@ -52,6 +121,14 @@ export type Tier = z.infer<typeof tierSchema>;
 export type Category = z.infer<typeof categorySchema>;
 export type Cell = z.infer<typeof cellSchema>;
 export type SlaTarget = z.infer<typeof slaTargetSchema>;
+export type CategoryClock = z.infer<typeof categoryClockSchema>;
+export type NamedCalendar = z.infer<typeof namedCalendarSchema>;
+
+/** Calendars every matrix has unless it redefines them. */
+export const DEFAULT_CALENDARS: NamedCalendar[] = [
+  { key: '24x7', name: { fr: '24 h/24, 7 j/7', en: '24x7' }, calendar: ALWAYS },
+  { key: 'business', name: { fr: 'Heures ouvrées (Paris)', en: 'Business hours (Paris)' }, calendar: defaultBusinessCalendar() },
+];
 export type MatrixDefinition = z.infer<typeof matrixDefinitionSchema>;
 
 /** A stored, immutable version of the matrix. */
@@ -87,20 +164,47 @@ export function validateMatrix(input: MatrixDefinition): MatrixDefinition & { pr
       if (!seenCells.has(`${category}/${tier}`))
         problems.push({ path: 'cells', message: `missing cell for category "${category}" at tier "${tier}"` });
 
+  const calendarKeys = new Set([...DEFAULT_CALENDARS, ...(input.calendars ?? [])].map((c) => c.key));
+  uniqueKeys(input.calendars ?? [], 'calendars', problems);
+  const checkCalendar = (key: string | undefined, path: string) => {
+    if (key !== undefined && !calendarKeys.has(key)) problems.push({ path, message: `unknown calendar "${key}"` });
+  };
+  const checkDuration = (text: string | undefined, path: string) => {
+    if (text === undefined) return;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0)
+      problems.push({ path, message: `"${text}" is not a positive ISO 8601 duration such as PT15M or P1DT4H` });
+  };
+
+  input.cells.forEach((cell, i) => {
+    (cell.mandatory ?? []).forEach((index, j) => {
+      if (index >= cell.actions.length)
+        problems.push({ path: `cells[${i}].mandatory[${j}]`, message: `the cell has no action #${index}` });
+    });
+  });
+  input.categories.forEach((category, i) => {
+    uniqueKeys(category.clocks ?? [], `categories[${i}].clocks`, problems);
+    (category.clocks ?? []).forEach((clock, j) => {
+      checkDuration(clock.duration, `categories[${i}].clocks[${j}].duration`);
+      checkCalendar(clock.calendar, `categories[${i}].clocks[${j}].calendar`);
+    });
+  });
+  (input.escalation?.rules ?? []).forEach((rule, i) => {
+    if (!tierKeys.has(rule.tier)) problems.push({ path: `escalation.rules[${i}].tier`, message: `unknown tier "${rule.tier}"` });
+  });
+  checkDuration(input.escalation?.repeatEvery, 'escalation.repeatEvery');
+
   const seenSla = new Set<string>();
   input.sla.forEach((target, i) => {
     if (!tierKeys.has(target.tier)) problems.push({ path: `sla[${i}].tier`, message: `unknown tier "${target.tier}"` });
-    const id = `${target.tier}/${target.priority}`;
-    if (seenSla.has(id)) problems.push({ path: `sla[${i}]`, message: `duplicate SLA target for ${target.tier} ${target.priority}` });
+    if (target.category !== undefined && !categoryKeys.has(target.category))
+      problems.push({ path: `sla[${i}].category`, message: `unknown category "${target.category}"` });
+    checkCalendar(target.calendar, `sla[${i}].calendar`);
+    const id = `${target.tier}/${target.priority}${target.category ? `/${target.category}` : ''}`;
+    if (seenSla.has(id)) problems.push({ path: `sla[${i}]`, message: `duplicate SLA target for ${id.replaceAll('/', ' ')}` });
     seenSla.add(id);
-    for (const field of ['acknowledge', 'resolve'] as const) {
-      const ms = parseDuration(target[field]);
-      if (ms === undefined || ms <= 0)
-        problems.push({
-          path: `sla[${i}].${field}`,
-          message: `"${target[field]}" is not a positive ISO 8601 duration such as PT15M or P1DT4H`,
-        });
-    }
+    checkDuration(target.acknowledge, `sla[${i}].acknowledge`);
+    checkDuration(target.resolve, `sla[${i}].resolve`);
   });
   for (const tier of tierKeys)
     for (const priority of PRIORITIES)
@@ -142,10 +246,22 @@ export function actionsFor(matrix: MatrixDefinition, category: string, tier: str
   return matrix.cells.find((c) => c.category === category && c.tier === tier)?.actions ?? [];
 }
 
-export function slaFor(matrix: MatrixDefinition, tier: string, priority: Priority) {
-  const target = matrix.sla.find((s) => s.tier === tier && s.priority === priority);
-  if (!target) return undefined;
-  return { acknowledgeMs: parseDuration(target.acknowledge)!, resolveMs: parseDuration(target.resolve)! };
+/** The SLA target of a tier for a priority, a category-specific one first. */
+export function slaTargetFor(matrix: MatrixDefinition, tier: string, priority: Priority, category?: string): SlaTarget | undefined {
+  return (
+    matrix.sla.find((s) => s.tier === tier && s.priority === priority && s.category === category && category !== undefined) ??
+    matrix.sla.find((s) => s.tier === tier && s.priority === priority && s.category === undefined)
+  );
+}
+
+export function calendarFor(matrix: MatrixDefinition, key: string | undefined, priority?: Priority) {
+  const wanted = key ?? (priority === 'P1' ? '24x7' : 'business');
+  const all = [...(matrix.calendars ?? []), ...DEFAULT_CALENDARS];
+  return (all.find((c) => c.key === wanted) ?? DEFAULT_CALENDARS[0]!).calendar;
+}
+
+export function cellOf(matrix: MatrixDefinition, category: string, tier: string): Cell | undefined {
+  return matrix.cells.find((c) => c.category === category && c.tier === tier);
 }
 
 export function hasCategory(matrix: MatrixDefinition, category: string): boolean {

@@ -25,6 +25,7 @@ export const PERMISSIONS = [
   'incident.work',
   'incident.reopen',
   'incident.close',
+  'escalation.read',
   'user.read',
   'user.manage',
 ] as const;
@@ -51,6 +52,7 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   // A requester may reopen or close their own resolved incident: they are the judge of the fix.
   'incident.reopen': (a, i) => !i || worksAt(a, i) || isOwn(a, i),
   'incident.close': (a, i) => !i || worksAt(a, i) || isOwn(a, i),
+  'escalation.read': isStaff,
   'user.read': (a) => a.role === 'admin' || a.role === 'manager',
   'user.manage': (a) => a.role === 'admin',
 };

@@ -43,7 +43,23 @@ export const SEED_MATRIX: MatrixDefinition = {
   categories: [
     { key: 'software-installation-failure', name: { fr: 'Échec d’installation de logiciel', en: 'Software installation failure' } },
     { key: 'network-downtime', name: { fr: 'Temps d’arrêt du réseau', en: 'Network downtime' } },
-    { key: 'data-security-breach', name: { fr: 'Atteinte à la sécurité des données', en: 'Data security breach' }, confidential: true },
+    {
+      key: 'data-security-breach',
+      name: { fr: 'Atteinte à la sécurité des données', en: 'Data security breach' },
+      confidential: true,
+      // GDPR article 33: the supervisory authority is notified within 72 hours of becoming aware.
+      clocks: [
+        {
+          key: 'gdpr-art33',
+          name: {
+            fr: 'Notification à l’autorité de protection des données (RGPD, art. 33)',
+            en: 'Notification to the data protection authority (GDPR, art. 33)',
+          },
+          duration: 'PT72H',
+          calendar: '24x7',
+        },
+      ],
+    },
     { key: 'cloud-service-interruption', name: { fr: 'Interruptions du service cloud', en: 'Cloud service interruptions' } },
   ],
   cells: [

@@ -86,7 +86,7 @@ export function eventOut(e: IncidentEvent): z.infer<typeof eventSchema> {
   };
 }
 
-export const checklistItemSchema = z.object({ index: z.number().int(), action: localizedSchema, checked: z.boolean() });
+export const checklistItemSchema = z.object({ index: z.number().int(), action: localizedSchema, checked: z.boolean(), mandatory: z.boolean() });
 
 /** The error responses any authenticated route may give, for the OpenAPI document. */
 export const errorResponses = {

@@ -9,6 +9,7 @@ import type { Services } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authRoutes } from './routes/auth.js';
+import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { userRoutes } from './routes/users.js';
@@ -60,5 +61,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(matrixRoutes(services));
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
+  await app.register(escalationRoutes(services));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
 import { UserRepository } from '../store/user.repository.js';
@@ -11,6 +12,7 @@ export interface Services {
   matrices: MatrixRepository;
   incidents: IncidentRepository;
   users: UserRepository;
+  escalations: EscalationRepository;
 }
 
 export function createServices(store: Store, clock: Clock): Services {
@@ -20,5 +22,6 @@ export function createServices(store: Store, clock: Clock): Services {
     matrices: new MatrixRepository(store.db),
     incidents: new IncidentRepository(store.db, store.engine),
     users: new UserRepository(store.db),
+    escalations: new EscalationRepository(store.engine),
   };
 }

@@ -8,7 +8,8 @@ import {
   type IncidentEvent,
   type PendingEvent,
 } from '../domain/incident.js';
-import { actionsFor, nextTier, slaFor, type Localized, type Matrix } from '../domain/matrix.js';
+import { explain, followUps, nextWakeUp } from '../domain/escalation.js';
+import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matrix.js';
 import { can, incidentScope, type Actor, type Permission } from '../domain/policy.js';
 import type { Level } from '../domain/priority.js';
 import type { IncidentFilter, IncidentSort } from '../store/incident.repository.js';
@@ -48,8 +49,12 @@ export async function createIncident(s: Services, actor: Actor, input: CreateInc
     );
     const draft = apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId: actor.id });
     const id = await s.incidents.insert(trx, draft);
-    await s.incidents.appendEvents(trx, [{ ...change, incidentId: id, seq: 1, at: now, actorId: actor.id }]);
-    return { ...draft, id };
+    const incident = { ...draft, id };
+    const events = [{ ...change, incidentId: id, seq: 1, at: now, actorId: actor.id }];
+    await s.incidents.appendEvents(trx, events);
+    await s.escalations.setWakeUps(trx, [{ incidentId: id, dueAt: nextWakeUp(incident, events, matrix, now) }]);
+    await s.escalations.enqueue(trx, events, now);
+    return incident;
   });
 }
 
@@ -64,6 +69,7 @@ export const COMMAND_PERMISSION: Record<IncidentCommand['type'], Permission> = {
   resolve: 'incident.work',
   check: 'incident.work',
   uncheck: 'incident.work',
+  stop_clock: 'incident.work',
   close: 'incident.close',
   reopen: 'incident.reopen',
   comment: 'incident.comment',
@@ -85,17 +91,24 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
           : 'Your role does not allow this on this incident',
       );
     const matrix = await matrixVersion(s, incident.matrixVersion);
-    const decided = decide(incident, command, actor.id, matrix);
-    const events = number(decided, incident, now, actor.id);
-    const next = events.reduce<Incident>((state, e) => apply(state, e), incident);
+    const history = await s.incidents.events(id, trx);
+    const events = number(decide(incident, command, actor.id, matrix), incident, now, actor.id);
+    let next = events.reduce<Incident>((state, e) => apply(state, e), incident);
+    // Consequences of the change (ping-pong between tiers, too many reopenings) are the system's, not the actor's.
+    const consequences = number(followUps(next, [...history, ...events], matrix), next, now, null);
+    next = consequences.reduce<Incident>((state, e) => apply(state, e), next);
+    const all = [...events, ...consequences];
     if (!(await s.incidents.update(trx, next, incident.seq)))
       throw conflict('concurrent_update', 'The incident changed meanwhile; reload and try again');
-    await s.incidents.appendEvents(trx, events);
+    await s.incidents.appendEvents(trx, all);
+    // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.
+    await s.escalations.setWakeUps(trx, [{ incidentId: id, dueAt: nextWakeUp(next, [...history, ...all], matrix, now) }]);
+    await s.escalations.enqueue(trx, all, now);
     return next;
   });
 }
 
-function number(decided: PendingEvent[], incident: Incident, at: number, actorId: number): IncidentEvent[] {
+function number(decided: PendingEvent[], incident: Incident, at: number, actorId: number | null): IncidentEvent[] {
   return decided.map((e, i) => ({ ...e, incidentId: incident.id, seq: incident.seq + i + 1, at, actorId }));
 }
 
@@ -110,14 +123,7 @@ export interface ChecklistItem {
   index: number;
   action: Localized;
   checked: boolean;
-}
-
-export interface Deadline {
-  kind: 'acknowledge' | 'resolve';
-  tier: string;
-  target: string;
-  due: number;
-  breached: boolean;
+  mandatory: boolean;
 }
 
 export interface IncidentDetail {
@@ -125,51 +131,21 @@ export interface IncidentDetail {
   matrix: Matrix;
   checklist: ChecklistItem[];
   events: IncidentEvent[];
-  deadlines: Deadline[];
-  nextEscalation: { at: number; toTier: string; reason: string } | null;
+  explanation: ReturnType<typeof explain>;
 }
 
 export async function incidentDetail(s: Services, actor: Actor, id: number): Promise<IncidentDetail> {
   const incident = await readableIncident(s, actor, id);
   const [matrix, events] = await Promise.all([matrixVersion(s, incident.matrixVersion), s.incidents.events(id)]);
   const checked = new Set(incident.checklist[incident.tier] ?? []);
+  const mandatory = new Set(cellOf(matrix, incident.category, incident.tier)?.mandatory ?? []);
   const checklist = actionsFor(matrix, incident.category, incident.tier).map((action, index) => ({
     index,
     action,
     checked: checked.has(index),
+    mandatory: mandatory.has(index),
   }));
-  const deadlines = tierDeadlines(incident, matrix, s.clock.now());
-  const first = deadlines[0];
-  const to = nextTier(matrix, incident.tier);
-  return {
-    incident,
-    matrix,
-    checklist,
-    events,
-    deadlines,
-    nextEscalation:
-      first && to ? { at: first.due, toTier: to, reason: `${first.kind} target of ${incident.tier} (${first.target})` } : null,
-  };
-}
-
-/**
- * The current tier's running targets, counted in wall-clock time from the moment the incident
- * reached the tier. Pending incidents and finished ones have no running target.
- */
-function tierDeadlines(incident: Incident, matrix: Matrix, now: number): Deadline[] {
-  const sla = slaFor(matrix, incident.tier, incident.priority);
-  const target = matrix.sla.find((t) => t.tier === incident.tier && t.priority === incident.priority);
-  if (!sla || !target || incident.status === 'pending' || incident.status === 'resolved' || incident.status === 'closed')
-    return [];
-  const out: Deadline[] = [];
-  const start = incident.tierEnteredAt;
-  if (incident.status === 'new') {
-    const due = start + sla.acknowledgeMs;
-    out.push({ kind: 'acknowledge', tier: incident.tier, target: target.acknowledge, due, breached: due <= now });
-  }
-  const due = start + sla.resolveMs;
-  out.push({ kind: 'resolve', tier: incident.tier, target: target.resolve, due, breached: due <= now });
-  return out.sort((a, b) => a.due - b.due);
+  return { incident, matrix, checklist, events, explanation: explain(incident, events, matrix, s.clock.now()) };
 }
 
 export async function listIncidents(

@@ -143,7 +143,7 @@ function toRow(i: Omit<Incident, 'id'> & { id?: number }) {
 
 const num = (v: unknown) => (v == null ? null : Number(v));
 
-function fromRow(r: IncidentRow): Incident {
+export function fromRow(r: IncidentRow): Incident {
   return {
     id: Number(r.id),
     title: r.title,
@@ -172,7 +172,7 @@ function fromRow(r: IncidentRow): Incident {
   };
 }
 
-function eventFromRow(r: EventRow): IncidentEvent {
+export function eventFromRow(r: EventRow): IncidentEvent {
   return {
     incidentId: Number(r.incident_id),
     seq: r.seq,

@@ -7,6 +7,28 @@ export interface Database {
   matrix_versions: MatrixVersionsTable;
   incidents: IncidentsTable;
   incident_events: IncidentEventsTable;
+  escalation_schedule: EscalationScheduleTable;
+  outbox: OutboxTable;
+}
+
+export interface EscalationScheduleTable {
+  incident_id: number;
+  due_at: number;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  idempotency_key: string;
+  incident_id: number | null;
+  event_seq: number | null;
+  topic: string;
+  payload: string; // JSON
+  status: string; // 'pending' | 'delivered' | 'failed'
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
 }
 
 export interface UsersTable {

@@ -51,7 +51,7 @@ describe.each(ENGINES)('incident lifecycle on %s', (engine) => {
       };
 
       let detail = await detailAt('L1');
-      expect(detail.nextEscalation).toMatchObject({ toTier: 'L2' });
+      expect(detail.nextEscalation).toMatchObject({ toTier: 'L2', action: 'escalate', clock: 'L1@1:acknowledge' });
       expect(detail.deadlines.map((d: { kind: string }) => d.kind)).toEqual(['acknowledge', 'resolve']);
 
       expect((await t.api('POST', `${path}/acknowledge`, { as: l1 })).body).toMatchObject({ status: 'acknowledged', assigneeId: l1.id });
@@ -79,7 +79,8 @@ describe.each(ENGINES)('incident lifecycle on %s', (engine) => {
       expect((await t.api('POST', `${path}/acknowledge`, { as: l3 })).status).toBe(200);
       expect((await t.api('POST', `${path}/escalate`, { as: l3, body: { reason: 'Vendor needed' } })).body.tier).toBe('LX');
       detail = await detailAt('LX');
-      expect(detail.nextEscalation).toBeNull();
+      // Nothing above LX: a missed target there notifies the managers instead.
+      expect(detail.nextEscalation).toMatchObject({ toTier: null, action: 'notify', clock: 'LX@12:acknowledge' });
       expect((await t.api('POST', `${path}/acknowledge`, { as: lx })).status).toBe(200);
       expect((await t.api('POST', `${path}/resolve`, { as: lx, body: { resolution: 'Vendor patch applied' } })).body).toMatchObject({
         status: 'resolved',

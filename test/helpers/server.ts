@@ -35,7 +35,8 @@ const PASSWORD = 'test-password-123';
 
 export async function startServer(engine: EngineName, opts: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestServer> {
   const db = await freshDatabase(engine);
-  const config = loadConfig({ LOG_LEVEL: 'silent' }, { database: db.config, port: 0, host: '127.0.0.1', ...opts.config });
+  // The worker runs only where a test asks for it; others drive it with worker.runOnce(now).
+  const config = loadConfig({ LOG_LEVEL: 'silent', PALIER_WORKER: 'off' }, { database: db.config, port: 0, host: '127.0.0.1', ...opts.config });
   const palier = await createPalier(config, opts.clock);
   await palier.server.listen({ host: '127.0.0.1', port: 0 });
   const address = palier.server.server.address();

@@ -79,7 +79,17 @@ const commandBodies = {
   start: z.object({}).strict(),
   pend: z.object({ reason: z.enum(PENDING_REASONS), note: z.string().trim().max(2000).default('') }).strict(),
   resume: z.object({}).strict(),
-  escalate: z.object({ tier: z.string().min(1).max(64).optional(), reason }).strict(),
+  escalate: z
+    .object({
+      tier: z.string().min(1).max(64).optional(),
+      reason,
+      skip: z
+        .array(z.object({ index: z.number().int().min(0).max(1000), reason }).strict())
+        .max(50)
+        .optional()
+        .describe('Mandatory actions skipped, each with why'),
+    })
+    .strict(),
   'hand-back': z.object({ tier: z.string().min(1).max(64).optional(), reason }).strict(),
   resolve: z.object({ resolution: text(10_000) }).strict(),
   close: z.object({}).strict(),
@@ -97,14 +107,40 @@ function toCommand(path: CommandPath, body: Record<string, unknown>): IncidentCo
   }
 }
 
+const clockSchema = z
+  .object({
+    id: z.string().describe('e.g. L2@4:resolve (the resolve clock of the stint at L2 that began with event 4) or category:gdpr-art33'),
+    kind: z.enum(['acknowledge', 'resolve', 'category']),
+    tier: z.string().nullable(),
+    target: z.string().describe('ISO 8601 duration of business time'),
+    elapsedMs: z.number(),
+    remainingMs: z.number(),
+    paused: z.boolean(),
+    stopped: z.boolean(),
+    deadline: z.string().nullable().describe('when the target is reached if the clock keeps running'),
+    breached: z.boolean(),
+  })
+  .meta({ id: 'SlaClock' });
+
 const detailSchema = incidentSchema
   .extend({
     checklist: z.array(checklistItemSchema),
     timeline: z.array(eventSchema),
-    deadlines: z.array(
-      z.object({ kind: z.enum(['acknowledge', 'resolve']), tier: z.string(), target: z.string(), due: z.string(), breached: z.boolean() }),
-    ),
-    nextEscalation: z.object({ at: z.string(), toTier: z.string(), reason: z.string() }).nullable(),
+    clocks: z.array(clockSchema),
+    deadlines: z
+      .array(z.object({ kind: z.enum(['acknowledge', 'resolve']), tier: z.string(), target: z.string(), due: z.string(), breached: z.boolean() }))
+      .describe("The current tier's running targets, earliest first"),
+    nextEscalation: z
+      .object({
+        at: z.string(),
+        toTier: z.string().nullable(),
+        action: z.enum(['escalate', 'notify', 'both']),
+        clock: z.string(),
+        reason: z.string(),
+      })
+      .nullable(),
+    elapsedMs: z.number().describe('Business time of the whole incident so far, pauses excluded'),
+    tierTime: z.array(z.object({ tier: z.string(), enteredAt: z.string(), leftAt: z.string().nullable(), businessMs: z.number() })),
   })
   .meta({ id: 'IncidentDetail' });
 
@@ -184,12 +220,19 @@ export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
       },
       async (request) => {
         const d = await incidentDetail(services, actorOf(request), request.params.id);
+        const x = d.explanation;
         return {
           ...incidentOut(d.incident),
           checklist: d.checklist,
           timeline: d.events.map(eventOut),
-          deadlines: d.deadlines.map((x) => ({ ...x, due: iso(x.due)! })),
-          nextEscalation: d.nextEscalation && { ...d.nextEscalation, at: iso(d.nextEscalation.at)! },
+          clocks: x.clocks.map((c) => ({ ...c, deadline: iso(c.deadline) })),
+          deadlines: x.clocks
+            .filter((c) => c.kind !== 'category' && c.deadline !== null)
+            .sort((a, b) => a.deadline! - b.deadline!)
+            .map((c) => ({ kind: c.kind as 'acknowledge' | 'resolve', tier: c.tier!, target: c.target, due: iso(c.deadline)!, breached: c.breached })),
+          nextEscalation: x.nextEscalation && { ...x.nextEscalation, at: iso(x.nextEscalation.at)! },
+          elapsedMs: x.overall.elapsedMs,
+          tierTime: x.tierTime.map((t) => ({ ...t, enteredAt: iso(t.enteredAt)!, leftAt: iso(t.leftAt) })),
         };
       },
     );
@@ -242,6 +285,24 @@ export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
       async (request, reply) => {
         const incident = await actOnIncident(services, actorOf(request), request.params.id, { type: 'comment', body: request.body.body });
         return reply.status(201).send(incidentOut(incident));
+      },
+    );
+
+    app.post(
+      '/api/v1/incidents/:id/clocks/:key/stop',
+      {
+        config: { permission: 'incident.work' },
+        schema: {
+          tags: ['incidents'],
+          summary: "Mark a category clock's obligation met (e.g. the data-protection authority was notified)",
+          params: idParams.extend({ key: z.string().min(1).max(64) }).strict(),
+          body: z.object({ note: z.string().trim().max(2000).default('') }).strict(),
+          response: { 200: incidentSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const { id, key } = request.params;
+        return incidentOut(await actOnIncident(services, actorOf(request), id, { type: 'stop_clock', key, note: request.body.note }));
       },
     );
 
