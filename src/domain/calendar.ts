@@ -298,7 +298,7 @@ function wallToInstant(zone: IANAZone, wall: number): number {
   const before = offsetMs(zone, wall - DAY_MS);
   const after = offsetMs(zone, wall + DAY_MS);
   const candidates = [wall - before, wall - after].filter((t) => t + offsetMs(zone, t) === wall);
-  if (candidates.length > 0) return Math.min(...candidates);
+  if (candidates.length > 0) return Math.max(...candidates);
   // In a spring-forward gap: binary-search the jump, the first instant whose wall time passes `wall`.
   let lo = Math.min(wall - before, wall - after);
   let hi = Math.max(wall - before, wall - after);

@@ -212,7 +212,17 @@ export function validateMatrix(input: MatrixDefinition): MatrixDefinition & { pr
         problems.push({ path: 'sla', message: `missing SLA target for tier "${tier}" priority ${priority}` });
 
   if (problems.length > 0) throw invalid('invalid_matrix', `The matrix has ${problems.length} problem(s)`, problems);
-  return { ...input, priorityTable: input.priorityTable ?? DEFAULT_PRIORITY_TABLE };
+  // Only the definition's own fields are kept: a stored version never carries another's metadata.
+  const { tiers, categories, cells, sla, calendars, escalation } = input;
+  return {
+    tiers,
+    categories,
+    cells,
+    sla,
+    priorityTable: input.priorityTable ?? DEFAULT_PRIORITY_TABLE,
+    ...(calendars ? { calendars } : {}),
+    ...(escalation ? { escalation } : {}),
+  };
 }
 
 function uniqueKeys(items: Array<{ key: string }>, path: string, problems: ErrorDetail[]): Set<string> {

@@ -49,13 +49,13 @@ export class EscalationWorker {
       const appended: IncidentEvent[] = [];
       const wakeUps: Array<{ incidentId: number; dueAt: number | null }> = [];
       for (const { incident } of claimed) {
-        const matrix = await matrixVersion(this.s, incident.matrixVersion);
+        const matrix = await matrixVersion(this.s, incident.matrixVersion, trx);
         const history = histories.get(incident.id)!;
         const events = decideDue(incident, history, matrix, now, this.name);
         let next: Incident = incident;
         if (events.length > 0) {
           next = events.reduce<Incident>((state, e) => apply(state, e), incident);
-          if (!(await this.s.incidents.update(trx, next, incident.seq)))
+          if (!(await this.s.incidents.update(trx, next, incident.seq, incident)))
             throw new Error(`incident ${incident.id} changed while claimed`);
           appended.push(...events);
         }

@@ -90,7 +90,7 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
           ? `Only agents of tier ${incident.tier} can do this while the incident is there`
           : 'Your role does not allow this on this incident',
       );
-    const matrix = await matrixVersion(s, incident.matrixVersion);
+    const matrix = await matrixVersion(s, incident.matrixVersion, trx);
     const history = await s.incidents.events(id, trx);
     const events = number(decide(incident, command, actor.id, matrix), incident, now, actor.id);
     let next = events.reduce<Incident>((state, e) => apply(state, e), incident);
@@ -98,7 +98,7 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
     const consequences = number(followUps(next, [...history, ...events], matrix), next, now, null);
     next = consequences.reduce<Incident>((state, e) => apply(state, e), next);
     const all = [...events, ...consequences];
-    if (!(await s.incidents.update(trx, next, incident.seq)))
+    if (!(await s.incidents.update(trx, next, incident.seq, incident)))
       throw conflict('concurrent_update', 'The incident changed meanwhile; reload and try again');
     await s.incidents.appendEvents(trx, all);
     // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.

@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { conflict, forbidden, notFound } from '../domain/errors.js';
+import type { Database } from '../store/schema.js';
 import { diffMatrices, type MatrixChange } from '../domain/matrix-diff.js';
 import { validateMatrix, type Matrix, type MatrixDefinition } from '../domain/matrix.js';
 import { can, type Actor } from '../domain/policy.js';
@@ -11,8 +13,9 @@ export async function currentMatrix(s: Services): Promise<Matrix> {
   return matrix;
 }
 
-export async function matrixVersion(s: Services, version: number): Promise<Matrix> {
-  const matrix = await s.matrices.get(version);
+/** `db` must be the open transaction when there is one: SQLite has a single connection. */
+export async function matrixVersion(s: Services, version: number, db: Kysely<Database> = s.store.db): Promise<Matrix> {
+  const matrix = await s.matrices.get(version, db);
   if (!matrix) throw notFound(`Matrix version ${version}`);
   return matrix;
 }

@@ -38,12 +38,17 @@ export class IncidentRepository {
     return row ? fromRow(row) : undefined;
   }
 
-  /** Writes the new projection if nobody else moved the incident since `expectedSeq`. */
-  async update(db: Kysely<Database>, incident: Incident, expectedSeq: number): Promise<boolean> {
-    const { id: _id, ...row } = toRow(incident) as IncidentRow;
+  /**
+   * Writes the new projection if nobody else moved the incident since `expectedSeq`. Only the
+   * columns that changed are written, which spares the indexes of the others.
+   */
+  async update(db: Kysely<Database>, incident: Incident, expectedSeq: number, before?: Incident): Promise<boolean> {
+    const next = toRow(incident) as Record<string, unknown>;
+    const old = before ? (toRow(before) as Record<string, unknown>) : undefined;
+    const changed = Object.fromEntries(Object.entries(next).filter(([k, v]) => k !== 'id' && (!old || old[k] !== v)));
     const result = await db
       .updateTable('incidents')
-      .set(row)
+      .set(changed)
       .where('id', '=', incident.id)
       .where('seq', '=', expectedSeq)
       .executeTakeFirst();

@@ -28,8 +28,8 @@ export class MatrixRepository {
     if (!row) return undefined;
     const definition = JSON.parse(row.definition) as MatrixDefinition;
     const matrix: Matrix = {
-      version: row.version,
       ...definition,
+      version: row.version,
       priorityTable: definition.priorityTable ?? DEFAULT_PRIORITY_TABLE,
       createdAt: new Date(Number(row.created_at)).toISOString(),
       createdBy: row.created_by == null ? null : Number(row.created_by),
