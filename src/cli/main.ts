@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createPalier } from '../app.js';
 import { loadConfig } from '../config.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, issuePath } from '../domain/errors.js';
 import { matrixDefinitionSchema } from '../domain/matrix.js';
 import { ROLES, type Role } from '../domain/policy.js';
 import { addUser } from '../services/auth.service.js';
@@ -153,8 +153,8 @@ matrix
       throw new DomainError(
         'invalid',
         'invalid_matrix',
-        `${file} is not a matrix`,
-        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        `${file} is not a valid matrix`,
+        parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
       );
     const saved = await withServices((s) => saveMatrix(s, null, parsed.data, { comment: opts.comment ?? `Imported from ${file}` }));
     console.log(`Stored matrix version ${saved.version}`);

@@ -65,7 +65,7 @@ const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const intervalSchema = z
   .object({
     start: z.string().regex(START_RE, 'expected HH:MM between 00:00 and 23:59'),
-    end: z.string().regex(END_RE, 'expected HH:MM between 00:01 and 24:00'),
+    end: z.string().regex(END_RE, 'expected HH:MM, or 24:00 for midnight'),
   })
   .strict()
   .refine((i) => !START_RE.test(i.start) || !END_RE.test(i.end) || toMinutes(i.end) > toMinutes(i.start), {
@@ -115,7 +115,9 @@ export const calendarSchema = z.discriminatedUnion('kind', [
       timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown IANA time zone' }),
       week: weekSchema,
       holidays: holidaysSchema.optional(),
-      closures: z.array(z.string().refine((d) => parseLocalDate(d) !== undefined, { message: 'expected a valid YYYY-MM-DD date' })).optional(),
+      closures: z
+        .array(z.string().refine((d) => parseLocalDate(d) !== undefined, { message: 'expected a valid YYYY-MM-DD date' }))
+        .optional(),
     })
     .strict(),
 ]) satisfies z.ZodType<Calendar>;
@@ -179,7 +181,8 @@ function publicHolidayDays(country: string, region: string | undefined, year: nu
   if (days) return days;
   let hd = holidayInstances.get(key);
   if (!hd) {
-    hd = region === undefined ? new Holidays(country, { types: ['public'] }) : new Holidays(country, region, { types: ['public'] });
+    hd =
+      region === undefined ? new Holidays(country, { types: ['public'] }) : new Holidays(country, region, { types: ['public'] });
     holidayInstances.set(key, hd);
   }
   days = new Set();
@@ -298,7 +301,7 @@ function wallToInstant(zone: IANAZone, wall: number): number {
   const before = offsetMs(zone, wall - DAY_MS);
   const after = offsetMs(zone, wall + DAY_MS);
   const candidates = [wall - before, wall - after].filter((t) => t + offsetMs(zone, t) === wall);
-  if (candidates.length > 0) return Math.max(...candidates);
+  if (candidates.length > 0) return Math.min(...candidates);
   // In a spring-forward gap: binary-search the jump, the first instant whose wall time passes `wall`.
   let lo = Math.min(wall - before, wall - after);
   let hi = Math.max(wall - before, wall - after);
@@ -330,7 +333,11 @@ function openSpans(c: Compiled, day: number): Span[] {
     // Spans stay within [dayStart(day), dayStart(day + 1)] since wallToInstant is monotonic.
     const midnight = day * DAY_MS;
     const at = (minute: number) =>
-      minute === 0 ? dayStart(c, day) : minute === 1440 ? dayStart(c, day + 1) : wallToInstant(c.zone, midnight + minute * MINUTE_MS);
+      minute === 0
+        ? dayStart(c, day)
+        : minute === 1440
+          ? dayStart(c, day + 1)
+          : wallToInstant(c.zone, midnight + minute * MINUTE_MS);
     spans = mergeSpans(pattern.map(([s, e]) => [at(s), at(e)] as const));
   }
   if (c.days.size >= MAX_CACHED_DAYS) c.days.clear();

@@ -27,3 +27,11 @@ export const notFound = (what: string) => new DomainError('not_found', 'not_foun
 export const forbidden = (message = 'You are not allowed to do this') =>
   new DomainError('forbidden', 'forbidden', message);
 export const conflict = (code: string, message: string) => new DomainError('conflict', code, message);
+
+/** A schema issue path as people read it: ['cells', 8, 'actions', 0, 'en'] -> "cells[8].actions[0].en". */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+}

@@ -181,10 +181,14 @@ export function pendingThresholds(
       continue;
     }
     const action = (missed.data as { action: MissedAction }).action;
-    const repeats = recorded('manager_notified', clock.id).length;
-    // Reminders repeat only while the tier keeps the incident and the clock still runs, and stop after maxRepeats.
-    if (action !== 'escalate' && repeats >= 1 && repeats <= maxRepeats)
-      out.push({ type: 'repeat', at: missed.at + repeats * repeatEvery, clock, repeat: repeats });
+    const notices = recorded('manager_notified', clock.id);
+    const repeats = notices.length;
+    // Reminders repeat only while the tier keeps the incident and the clock still runs, one interval
+    // after the previous notice (so a pause never releases several at once), and stop after maxRepeats.
+    if (action !== 'escalate' && repeats >= 1 && repeats <= maxRepeats) {
+      const resumedAt = clock.clock.segments.at(-1)!.from;
+      out.push({ type: 'repeat', at: Math.max(notices.at(-1)!.at + repeatEvery, resumedAt), clock, repeat: repeats });
+    }
   }
   return out.sort((a, b) => a.at - b.at);
 }
@@ -255,7 +259,21 @@ export function decideDue(
 
 /** When the worker must next look at the incident; null when nothing can fall due any more. */
 export function nextWakeUp(incident: Incident, events: readonly IncidentEvent[], matrix: MatrixDefinition, now: number): number | null {
-  return pendingThresholds(incident, events, matrix, now)[0]?.at ?? null;
+  return wakeUpOf(incident, events, matrix, now)?.dueAt ?? null;
+}
+
+export interface WakeUp {
+  /** The next threshold of any kind. */
+  dueAt: number;
+  /** The next missed target or reminder: what orders due incidents, so deadlines apply in deadline order. */
+  orderAt: number;
+}
+
+export function wakeUpOf(incident: Incident, events: readonly IncidentEvent[], matrix: MatrixDefinition, now: number): WakeUp | null {
+  const thresholds = pendingThresholds(incident, events, matrix, now);
+  const first = thresholds[0];
+  if (!first) return null;
+  return { dueAt: first.at, orderAt: thresholds.find((t) => t.type !== 'warning')?.at ?? first.at };
 }
 
 /**
@@ -268,15 +286,21 @@ export function followUps(incident: Incident, events: readonly IncidentEvent[], 
   if (last.kind === 'reopened') {
     const limit = cellOf(matrix, incident.category, incident.tier)?.reopenLimit;
     const to = nextTier(matrix, incident.tier);
-    if (limit !== undefined && incident.reopenCount > limit && to !== undefined)
+    if (limit !== undefined && incident.reopenCount > limit && to !== undefined) {
+      const left = unmetMandatory(incident, matrix);
       return [
         {
           kind: 'escalated',
           fromTier: incident.tier,
           toTier: to,
-          data: { reason: `reopened ${incident.reopenCount} times (limit ${limit})`, automatic: true },
+          data: {
+            reason: `reopened ${incident.reopenCount} time(s), more than the cell allows (${limit})`,
+            automatic: true,
+            ...(left.length ? { leftActions: left } : {}),
+          },
         },
       ];
+    }
   }
   if (last.kind === 'handed_back') {
     const pair = [last.fromTier!, last.toTier!].sort() as [string, string];

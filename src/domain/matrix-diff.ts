@@ -14,7 +14,7 @@ export function diffMatrices(before: MatrixDefinition, after: MatrixDefinition):
     ...diffKeyed('tiers', before.tiers, after.tiers, (t) => t.key),
     ...diffKeyed('categories', before.categories, after.categories, (c) => c.key),
     ...diffKeyed('cells', before.cells, after.cells, (c) => `${c.category}.${c.tier}`),
-    ...diffKeyed('sla', before.sla, after.sla, (s) => `${s.tier}.${s.priority}`),
+    ...diffKeyed('sla', before.sla, after.sla, (s) => `${s.tier}.${s.priority}${s.category ? `.${s.category}` : ''}`),
     ...diffOrder('tiers', before.tiers, after.tiers),
     ...(same(before.priorityTable, after.priorityTable)
       ? []

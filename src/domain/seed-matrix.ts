@@ -9,7 +9,7 @@ export const SEED_MATRIX: MatrixDefinition = {
   tiers: [
     {
       key: 'L1',
-      name: { fr: 'Service d’assistance informatique (niveau 1)', en: 'IT helpdesk (level 1)' },
+      name: { fr: 'Service d’assistance informatique (niveau\u00a01)', en: 'IT helpdesk (level 1)' },
       description: {
         fr: 'En tant que premier point de contact en cas de problème informatique, le système d’assistance informatique s’occupe des questions d’ordre général et des résolutions de problèmes basiques.',
         en: 'As the first point of contact for IT problems, the IT helpdesk handles general questions and basic troubleshooting.',
@@ -17,25 +17,25 @@ export const SEED_MATRIX: MatrixDefinition = {
     },
     {
       key: 'L2',
-      name: { fr: 'Assistance de niveau 2', en: 'Level 2 support' },
+      name: { fr: 'Assistance de niveau\u00a02', en: 'Level 2 support' },
       description: {
-        fr: 'Le niveau 2 gère les questions plus complexes qui nécessitent des connaissances spécialisées ou des compétences techniques supplémentaires.',
+        fr: 'Le niveau\u00a02 gère les questions plus complexes qui nécessitent des connaissances spécialisées ou des compétences techniques supplémentaires.',
         en: 'Level 2 handles more complex questions that require specialised knowledge or additional technical skills.',
       },
     },
     {
       key: 'L3',
-      name: { fr: 'Assistance de niveau 3', en: 'Level 3 support' },
+      name: { fr: 'Assistance de niveau\u00a03', en: 'Level 3 support' },
       description: {
-        fr: 'Le niveau 3 gère les défis techniques de haut niveau impliquant l’infrastructure système ou des problèmes logiciels complexes.',
+        fr: 'Le niveau\u00a03 gère les défis techniques de haut niveau impliquant l’infrastructure système ou des problèmes logiciels complexes.',
         en: 'Level 3 handles high-level technical challenges involving system infrastructure or complex software problems.',
       },
     },
     {
       key: 'LX',
-      name: { fr: 'Assistance de niveau X', en: 'Level X support' },
+      name: { fr: 'Assistance de niveau\u00a0X', en: 'Level X support' },
       description: {
-        fr: 'Le niveau X correspond à une assistance externe spécialisée ou à une assistance spécifique au fournisseur concernant des questions très spécifiques.',
+        fr: 'Le niveau\u00a0X correspond à une assistance externe spécialisée ou à une assistance spécifique au fournisseur concernant des questions très spécifiques.',
         en: 'Level X is specialised external support, or vendor-specific support for very specific questions.',
       },
     },

@@ -35,7 +35,8 @@ export interface ClockView {
 }
 
 export function startClock(calendar: Calendar, targetMs: number, at: number): SlaClock {
-  if (!Number.isFinite(targetMs) || targetMs < 0) throw new RangeError(`SLA target must be a finite number of ms >= 0, got ${targetMs}`);
+  if (!Number.isFinite(targetMs) || targetMs < 0)
+    throw new RangeError(`SLA target must be a finite number of ms >= 0, got ${targetMs}`);
   assertInstant(at);
   return { calendar, targetMs, startedAt: at, segments: [{ from: at, to: null }] };
 }
@@ -109,9 +110,7 @@ export function isPaused(clock: SlaClock, at?: number): boolean {
  */
 export function viewClock(clock: SlaClock, at: number): ClockView {
   const elapsedMs = elapsed(clock, at);
-  const history = clock.segments
-    .filter((s) => s.from <= at)
-    .map((s) => ({ from: s.from, to: Math.min(s.to ?? at, at) }));
+  const history = clock.segments.filter((s) => s.from <= at).map((s) => ({ from: s.from, to: Math.min(s.to ?? at, at) }));
   const reached = targetReachedAt(clock, history);
   return {
     targetMs: clock.targetMs,

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { apply, type Incident, type IncidentEvent } from '../domain/incident.js';
-import { decideDue, nextWakeUp } from '../domain/escalation.js';
+import { decideDue, wakeUpOf } from '../domain/escalation.js';
 import type { Services } from '../services/context.js';
 import { matrixVersion } from '../services/matrix.service.js';
 
@@ -47,7 +47,7 @@ export class EscalationWorker {
         claimed.map((c) => c.incident.id),
       );
       const appended: IncidentEvent[] = [];
-      const wakeUps: Array<{ incidentId: number; dueAt: number | null }> = [];
+      const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
       for (const { incident } of claimed) {
         const matrix = await matrixVersion(this.s, incident.matrixVersion, trx);
         const history = histories.get(incident.id)!;
@@ -59,9 +59,13 @@ export class EscalationWorker {
             throw new Error(`incident ${incident.id} changed while claimed`);
           appended.push(...events);
         }
-        const due = nextWakeUp(next, [...history, ...events], matrix, now);
+        const due = wakeUpOf(next, [...history, ...events], matrix, now);
         // Never reschedule into the past: a threshold the guard left over is retried a second later.
-        wakeUps.push({ incidentId: incident.id, dueAt: due === null ? null : Math.max(due, now + (events.length ? 0 : 1000)) });
+        wakeUps.push(
+          due === null
+            ? { incidentId: incident.id, dueAt: null }
+            : { incidentId: incident.id, dueAt: Math.max(due.dueAt, now + (events.length ? 0 : 1000)), orderAt: due.orderAt },
+        );
       }
       await this.s.incidents.appendEvents(trx, appended);
       await this.s.escalations.setWakeUps(trx, wakeUps);

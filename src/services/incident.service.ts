@@ -8,7 +8,7 @@ import {
   type IncidentEvent,
   type PendingEvent,
 } from '../domain/incident.js';
-import { explain, followUps, nextWakeUp } from '../domain/escalation.js';
+import { explain, followUps, wakeUpOf, type WakeUp } from '../domain/escalation.js';
 import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matrix.js';
 import { can, incidentScope, type Actor, type Permission } from '../domain/policy.js';
 import type { Level } from '../domain/priority.js';
@@ -52,7 +52,7 @@ export async function createIncident(s: Services, actor: Actor, input: CreateInc
     const incident = { ...draft, id };
     const events = [{ ...change, incidentId: id, seq: 1, at: now, actorId: actor.id }];
     await s.incidents.appendEvents(trx, events);
-    await s.escalations.setWakeUps(trx, [{ incidentId: id, dueAt: nextWakeUp(incident, events, matrix, now) }]);
+    await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(incident, events, matrix, now)) }]);
     await s.escalations.enqueue(trx, events, now);
     return incident;
   });
@@ -102,11 +102,13 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
       throw conflict('concurrent_update', 'The incident changed meanwhile; reload and try again');
     await s.incidents.appendEvents(trx, all);
     // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.
-    await s.escalations.setWakeUps(trx, [{ incidentId: id, dueAt: nextWakeUp(next, [...history, ...all], matrix, now) }]);
+    await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(next, [...history, ...all], matrix, now)) }]);
     await s.escalations.enqueue(trx, all, now);
     return next;
   });
 }
+
+const wakeUp = (w: WakeUp | null) => (w ? w : { dueAt: null });
 
 function number(decided: PendingEvent[], incident: Incident, at: number, actorId: number | null): IncidentEvent[] {
   return decided.map((e, i) => ({ ...e, incidentId: incident.id, seq: incident.seq + i + 1, at, actorId }));

@@ -22,20 +22,27 @@ export class EscalationRepository {
   constructor(private readonly engine: Engine) {}
 
   /** Sets (or clears, with null) the instant the worker must next look at an incident. */
-  async setWakeUps(db: Kysely<Database>, wakeUps: Array<{ incidentId: number; dueAt: number | null }>): Promise<void> {
+  async setWakeUps(
+    db: Kysely<Database>,
+    wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number | undefined }>,
+  ): Promise<void> {
     const clear = wakeUps.filter((w) => w.dueAt === null).map((w) => w.incidentId);
-    const set = wakeUps.filter((w) => w.dueAt !== null).map((w) => ({ incident_id: w.incidentId, due_at: w.dueAt! }));
+    const set = wakeUps
+      .filter((w) => w.dueAt !== null)
+      .map((w) => ({ incident_id: w.incidentId, due_at: w.dueAt!, order_at: Math.max(w.orderAt ?? w.dueAt!, w.dueAt!) }));
     if (clear.length) await db.deleteFrom('escalation_schedule').where('incident_id', 'in', clear).execute();
     if (set.length)
       await db
         .insertInto('escalation_schedule')
         .values(set)
-        .onConflict((oc) => oc.column('incident_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at') })))
+        .onConflict((oc) =>
+          oc.column('incident_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at'), order_at: eb.ref('excluded.order_at') })),
+        )
         .execute();
   }
 
   /**
-   * Claims up to `limit` incidents whose wake-up is due, earliest first, with their rows locked
+   * Claims up to `limit` incidents whose wake-up is due, earliest deadline first, with their rows locked
    * until the transaction ends. On PostgreSQL, rows another worker holds are skipped, so several
    * processes share the work without waiting on each other; SQLite's write lock serialises workers.
    */
@@ -44,6 +51,7 @@ export class EscalationRepository {
       .selectFrom('escalation_schedule')
       .select(['incident_id', 'due_at'])
       .where('due_at', '<=', now)
+      .orderBy('order_at')
       .orderBy('due_at')
       .limit(limit);
     if (this.engine === 'postgres') q = q.forUpdate().skipLocked();

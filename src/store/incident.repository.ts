@@ -90,12 +90,14 @@ export class IncidentRepository {
     else if (filter.assigneeId !== undefined) q = q.where('assignee_id', '=', filter.assigneeId);
     if (filter.text) {
       const pattern = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const like = this.engine === 'postgres' ? sql`ilike` : sql`like`;
       q = q.where((eb) =>
-        eb.or([
-          eb(sql`title`, like, sql`${pattern} escape '\\'`),
-          eb(sql`description`, like, sql`${pattern} escape '\\'`),
-        ]),
+        eb.or(
+          (['title', 'description'] as const).map((column) =>
+            this.engine === 'postgres'
+              ? eb(sql`${sql.ref(column)}`, 'ilike', sql`${pattern} escape '\\'`)
+              : eb(sql`palier_fold(${sql.ref(column)})`, 'like', sql`palier_fold(${pattern}) escape '\\'`),
+          ),
+        ),
       );
     }
     switch (sort) {

@@ -13,7 +13,10 @@ export interface Database {
 
 export interface EscalationScheduleTable {
   incident_id: number;
+  /** When the worker must look at the incident next (a warning, a missed target, a reminder). */
   due_at: number;
+  /** The deadline it is for: due incidents are claimed in this order. */
+  order_at: number;
 }
 
 export interface OutboxTable {

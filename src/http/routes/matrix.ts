@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { invalid, issuePath } from '../../domain/errors.js';
 import { matrixDefinitionSchema, type Matrix } from '../../domain/matrix.js';
 import type { Services } from '../../services/context.js';
 import { currentMatrix, diffVersions, matrixVersion, saveMatrix } from '../../services/matrix.service.js';
@@ -18,11 +19,17 @@ const matrixSchema = matrixDefinitionSchema
 const putBody = matrixDefinitionSchema
   .extend({
     version: z.number().int().min(0).optional().describe('The version this edit was made on; refused with 409 if the matrix has moved on'),
-    comment: z.string().trim().max(500).optional(),
+    comment: z.string().trim().max(500).nullish(),
     createdAt: z.string().optional().describe('Ignored: accepted so that a GET result can be sent back as is'),
     createdBy: z.number().int().nullable().optional().describe('Ignored, as createdAt'),
   })
   .strict();
+
+function matrixShapeError(body: unknown) {
+  const result = putBody.safeParse(body);
+  const details = result.success ? [] : result.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
+  return invalid('invalid_matrix', `The matrix has ${details.length} problem(s)`, details);
+}
 
 const versionParams = z.object({ version: z.coerce.number().int().positive() }).strict();
 
@@ -49,8 +56,11 @@ export function matrixRoutes(services: Services): FastifyPluginAsyncZod {
           body: putBody,
           response: { 200: matrixSchema, ...errorResponses },
         },
+        // Shape problems are reported like reference problems: one code, paths such as cells[3].tier.
+        attachValidation: true,
       },
       async (request) => {
+        if (request.validationError) throw matrixShapeError(request.body);
         const { version, comment, createdAt: _a, createdBy: _b, ...definition } = request.body;
         return out(await saveMatrix(services, actorOf(request), definition, { baseVersion: version, comment }));
       },

@@ -7,8 +7,9 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
     .createTable('escalation_schedule')
     .addColumn('incident_id', 'bigint', (c) => c.primaryKey().references('incidents.id'))
     .addColumn('due_at', 'bigint', (c) => c.notNull())
+    .addColumn('order_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('escalation_schedule_due').on('escalation_schedule').column('due_at').execute();
+  await db.schema.createIndex('escalation_schedule_due').on('escalation_schedule').columns(['due_at', 'order_at']).execute();
 
   await db.schema
     .createTable('outbox')
