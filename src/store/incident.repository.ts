@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Incident, IncidentEvent, IncidentStatus, PendingReason } from '../domain/incident.js';
+import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason } from '../domain/incident.js';
 import type { Level, Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
 import type { Database, EventRow, IncidentRow } from './schema.js';
@@ -82,7 +82,12 @@ export class IncidentRepository {
   async list(filter: IncidentFilter, sort: IncidentSort, limit: number, offset: number): Promise<Incident[]> {
     let q = this.db.selectFrom('incidents').selectAll();
     if (filter.tier?.length) q = q.where('tier', 'in', filter.tier);
-    if (filter.status?.length) q = q.where('status', 'in', filter.status);
+    if (filter.status?.length) {
+      // Asking only for open statuses walks the open-queue index; all four at once need no status test.
+      const open = filter.status.filter((st) => OPEN_STATUSES.includes(st));
+      if (open.length === filter.status.length) q = q.where('is_open', '=', 1);
+      if (open.length < OPEN_STATUSES.length || open.length !== filter.status.length) q = q.where('status', 'in', filter.status);
+    }
     if (filter.category?.length) q = q.where('category', 'in', filter.category);
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
@@ -119,7 +124,8 @@ export class IncidentRepository {
   }
 }
 
-function toRow(i: Omit<Incident, 'id'> & { id?: number }) {
+/** The row that stores an incident projection (also used to bulk-load incidents). */
+export function toRow(i: Omit<Incident, 'id'> & { id?: number | undefined }) {
   return {
     ...(i.id === undefined ? {} : { id: i.id }),
     title: i.title,
@@ -132,6 +138,7 @@ function toRow(i: Omit<Incident, 'id'> & { id?: number }) {
     assignee_id: i.assigneeId,
     tier: i.tier,
     status: i.status,
+    is_open: OPEN_STATUSES.includes(i.status) ? 1 : 0,
     pending_reason: i.pendingReason,
     matrix_version: i.matrixVersion,
     checklist: JSON.stringify(i.checklist),

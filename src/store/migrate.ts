@@ -2,9 +2,10 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Store } from './database.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_escalation.js';
+import * as m0003 from './migrations/0003_open_queue.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002 };
+const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003 };
 
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly store: Store) {}

@@ -78,6 +78,8 @@ export interface IncidentsTable {
   assignee_id: number | null;
   tier: string;
   status: string;
+  /** 1 while the status is new, acknowledged, in_progress or pending. */
+  is_open: number;
   pending_reason: string | null;
   matrix_version: number;
   checklist: string; // JSON Record<tier, number[]>
