@@ -11,7 +11,7 @@
  */
 import type { Calendar } from './calendar.js';
 import { parseDuration } from './duration.js';
-import { apply, unmetMandatory, type Incident, type IncidentEvent, type PendingEvent } from './incident.js';
+import { apply, numberEvents, unmetMandatory, type Incident, type IncidentEvent, type PendingEvent } from './incident.js';
 import {
   calendarFor,
   cellOf,
@@ -227,10 +227,6 @@ function decideThreshold(incident: Incident, t: Threshold, matrix: MatrixDefinit
   }
 }
 
-function number(incident: Incident, decided: PendingEvent[], at: number): IncidentEvent[] {
-  return decided.map((e, i) => ({ ...e, incidentId: incident.id, seq: incident.seq + i + 1, at, actorId: null }));
-}
-
 /**
  * Applies every threshold due by `now`, in deadline order, and returns the events to append.
  * Recorded thresholds are never applied again, so calling it twice for the same instant adds nothing.
@@ -248,7 +244,7 @@ export function decideDue(
   for (let guard = 0; guard < 50; guard++) {
     const next = pendingThresholds(state, history, matrix, now)[0];
     if (!next || next.at > now) break;
-    for (const e of number(state, decideThreshold(state, next, matrix, worker), now)) {
+    for (const e of numberEvents(state, decideThreshold(state, next, matrix, worker), now, null)) {
       state = apply(state, e);
       history.push(e);
       out.push(e);

@@ -126,6 +126,23 @@ export interface IncidentEvent<C extends IncidentChange = IncidentChange> {
 /** A decided change, before it is numbered and stored. */
 export type PendingEvent = IncidentChange & { fromTier: string | null; toTier: string | null };
 
+/**
+ * Numbers decided changes as the incident's next events. Built field by field: spreading events of
+ * many shapes is a slow path of the JavaScript engine, and this runs for every escalation.
+ */
+export function numberEvents(incident: Incident, decided: PendingEvent[], at: number, actorId: number | null): IncidentEvent[] {
+  return decided.map((e, i) => ({
+    incidentId: incident.id,
+    seq: incident.seq + i + 1,
+    at,
+    actorId,
+    fromTier: e.fromTier,
+    toTier: e.toTier,
+    kind: e.kind,
+    data: e.data,
+  }));
+}
+
 export type IncidentCommand =
   | { type: 'acknowledge' }
   | { type: 'start' }

@@ -3,10 +3,10 @@ import {
   apply,
   decide,
   decideCreate,
+  numberEvents,
   type Incident,
   type IncidentCommand,
   type IncidentEvent,
-  type PendingEvent,
 } from '../domain/incident.js';
 import { explain, followUps, wakeUpOf, type WakeUp } from '../domain/escalation.js';
 import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matrix.js';
@@ -92,10 +92,10 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
       );
     const matrix = await matrixVersion(s, incident.matrixVersion, trx);
     const history = await s.incidents.events(id, trx);
-    const events = number(decide(incident, command, actor.id, matrix), incident, now, actor.id);
+    const events = numberEvents(incident, decide(incident, command, actor.id, matrix), now, actor.id);
     let next = events.reduce<Incident>((state, e) => apply(state, e), incident);
     // Consequences of the change (ping-pong between tiers, too many reopenings) are the system's, not the actor's.
-    const consequences = number(followUps(next, [...history, ...events], matrix), next, now, null);
+    const consequences = numberEvents(next, followUps(next, [...history, ...events], matrix), now, null);
     next = consequences.reduce<Incident>((state, e) => apply(state, e), next);
     const all = [...events, ...consequences];
     if (!(await s.incidents.update(trx, next, incident.seq, incident)))
@@ -110,9 +110,6 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
 
 const wakeUp = (w: WakeUp | null) => (w ? w : { dueAt: null });
 
-function number(decided: PendingEvent[], incident: Incident, at: number, actorId: number | null): IncidentEvent[] {
-  return decided.map((e, i) => ({ ...e, incidentId: incident.id, seq: incident.seq + i + 1, at, actorId }));
-}
 
 export async function readableIncident(s: Services, actor: Actor, id: number): Promise<Incident> {
   const incident = await s.incidents.get(id);

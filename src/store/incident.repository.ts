@@ -25,8 +25,7 @@ export class IncidentRepository {
   ) {}
 
   async insert(db: Kysely<Database>, incident: Omit<Incident, 'id'>): Promise<number> {
-    const { id: _ignored, ...values } = toRow({ ...incident, id: undefined });
-    const row = await db.insertInto('incidents').values(values).returning('id').executeTakeFirstOrThrow();
+    const row = await db.insertInto('incidents').values(toRow(incident)).returning('id').executeTakeFirstOrThrow();
     return Number(row.id);
   }
 
@@ -45,7 +44,8 @@ export class IncidentRepository {
   async update(db: Kysely<Database>, incident: Incident, expectedSeq: number, before?: Incident): Promise<boolean> {
     const next = toRow(incident) as Record<string, unknown>;
     const old = before ? (toRow(before) as Record<string, unknown>) : undefined;
-    const changed = Object.fromEntries(Object.entries(next).filter(([k, v]) => k !== 'id' && (!old || old[k] !== v)));
+    const changed: Record<string, unknown> = {};
+    for (const key in next) if (!old || old[key] !== next[key]) changed[key] = next[key];
     const result = await db
       .updateTable('incidents')
       .set(changed)
@@ -125,9 +125,8 @@ export class IncidentRepository {
 }
 
 /** The row that stores an incident projection (also used to bulk-load incidents). */
-export function toRow(i: Omit<Incident, 'id'> & { id?: number | undefined }) {
+export function toRow(i: Omit<Incident, 'id'>) {
   return {
-    ...(i.id === undefined ? {} : { id: i.id }),
     title: i.title,
     description: i.description,
     category: i.category,
