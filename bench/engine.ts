@@ -14,7 +14,7 @@ import { addUser } from '../src/services/auth.service.js';
 import { createServices } from '../src/services/context.js';
 import { ensureSeedMatrix, saveMatrix } from '../src/services/matrix.service.js';
 import { openStore, type Store } from '../src/store/database.js';
-import { toRow } from '../src/store/incident.repository.js';
+import { eventToRow, toRow } from '../src/store/incident.repository.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import type { Database, EscalationScheduleTable, IncidentEventsTable, IncidentsTable } from '../src/store/schema.js';
 import { freshDatabase, postgresReachable, type BenchDatabase } from './lib/databases.js';
@@ -71,7 +71,7 @@ async function seed(p: Prepared, createdAt: (i: number) => number, count: number
       const event: IncidentEvent = { ...change, incidentId: id, seq: 1, at, actorId: p.requesterId };
       const incident = apply(undefined, event);
       incidents.push({ id, ...toRow(incident) });
-      events.push({ incident_id: id, seq: 1, at, actor_id: p.requesterId, kind: event.kind, from_tier: null, to_tier: event.toTier, data: JSON.stringify(event.data) });
+      events.push(eventToRow(event));
       const w = wakeUpOf(incident, [event], p.matrix, at)!;
       wakeUps.push({ incident_id: id, due_at: w.dueAt, order_at: w.orderAt });
     }

@@ -9,7 +9,7 @@ import {
 import { DEFAULT_PRIORITY_TABLE, priorityOf, type Level } from '../../src/domain/priority.js';
 import { addUser } from '../../src/services/auth.service.js';
 import type { Services } from '../../src/services/context.js';
-import { toRow } from '../../src/store/incident.repository.js';
+import { eventToRow, toRow } from '../../src/store/incident.repository.js';
 import type { Database, IncidentEventsTable, IncidentsTable } from '../../src/store/schema.js';
 
 /** Small deterministic PRNG (mulberry32), so two runs seed the same data. */
@@ -147,16 +147,7 @@ export async function seedIncidents(services: Services, options: SeedOptions): P
     eventCount += events.length;
 
     const row: Insertable<IncidentsTable> = { id, ...toRow(incident) };
-    const eventRows: Array<Insertable<IncidentEventsTable>> = events.map((e) => ({
-      incident_id: e.incidentId,
-      seq: e.seq,
-      at: e.at,
-      actor_id: e.actorId,
-      kind: e.kind,
-      from_tier: e.fromTier,
-      to_tier: e.toTier,
-      data: JSON.stringify(e.data),
-    }));
+    const eventRows: Array<Insertable<IncidentEventsTable>> = events.map(eventToRow);
     return { row, eventRows };
   };
 

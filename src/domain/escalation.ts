@@ -21,7 +21,16 @@ import {
   type MissedAction,
 } from './matrix.js';
 import type { Priority } from './priority.js';
-import { deadline, pauseClock, resumeClock, startClock, stopClock, viewClock, type SlaClock } from './sla-clock.js';
+import {
+  deadline,
+  pauseClock,
+  resumeClock,
+  startClock,
+  stopClock,
+  viewClock,
+  type ClockView as SlaClockView,
+  type SlaClock,
+} from './sla-clock.js';
 
 export const DEFAULT_WARN_AT = 0.75;
 export const DEFAULT_REPEAT_EVERY = 'PT1H';
@@ -309,17 +318,12 @@ export function followUps(incident: Incident, events: readonly IncidentEvent[], 
   return [];
 }
 
-export interface ClockView {
+/** A clock as people read it: which one, and where it stands. */
+export interface ClockView extends Omit<SlaClockView, 'targetMs'> {
   id: string;
   kind: IncidentClock['kind'];
   tier: string | null;
   target: string;
-  elapsedMs: number;
-  remainingMs: number;
-  paused: boolean;
-  stopped: boolean;
-  deadline: number | null;
-  breached: boolean;
 }
 
 export interface NextEscalation {
@@ -335,8 +339,8 @@ export function explain(incident: Incident, events: readonly IncidentEvent[], ma
   const replay = replayClocks(events, matrix);
   const current = replay.stints.at(-1)!;
   const view = (c: IncidentClock): ClockView => {
-    const v = viewClock(c.clock, now);
-    return { id: c.id, kind: c.kind, tier: c.tier, target: c.target, elapsedMs: v.elapsedMs, remainingMs: v.remainingMs, paused: v.paused, stopped: v.stopped, deadline: v.deadline, breached: v.breached };
+    const { targetMs: _target, ...v } = viewClock(c.clock, now);
+    return { id: c.id, kind: c.kind, tier: c.tier, target: c.target, ...v };
   };
   const clocks = [current.acknowledge, current.resolve, ...replay.categoryClocks].map(view);
   const missed = pendingThresholds(incident, events, matrix, now).find((t) => t.type === 'missed' && t.clock.tier !== null);

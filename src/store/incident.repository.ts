@@ -59,18 +59,7 @@ export class IncidentRepository {
     if (events.length === 0) return;
     await db
       .insertInto('incident_events')
-      .values(
-        events.map((e) => ({
-          incident_id: e.incidentId,
-          seq: e.seq,
-          at: e.at,
-          actor_id: e.actorId,
-          kind: e.kind,
-          from_tier: e.fromTier,
-          to_tier: e.toTier,
-          data: JSON.stringify(e.data),
-        })),
-      )
+      .values(events.map(eventToRow))
       .execute();
   }
 
@@ -151,6 +140,20 @@ export function toRow(i: Omit<Incident, 'id'>) {
     resolved_at: i.resolvedAt,
     closed_at: i.closedAt,
     seq: i.seq,
+  };
+}
+
+/** The row that stores an event (also used to bulk-load events). */
+export function eventToRow(e: IncidentEvent) {
+  return {
+    incident_id: e.incidentId,
+    seq: e.seq,
+    at: e.at,
+    actor_id: e.actorId,
+    kind: e.kind,
+    from_tier: e.fromTier,
+    to_tier: e.toTier,
+    data: JSON.stringify(e.data),
   };
 }
 
