@@ -39,6 +39,9 @@ export class EscalationWorker {
 
   /** Applies one batch of due incidents as of `now`; returns how many incidents it looked at. */
   async runOnce(now: number = this.s.clock.now()): Promise<number> {
+    // A plain read first: an idle poll must not take SQLite's write lock from the API.
+    const next = await this.s.escalations.nextDue(this.s.store.db);
+    if (next === undefined || next > now) return 0;
     return this.s.store.db.transaction().execute(async (trx) => {
       const claimed = await this.s.escalations.claimDue(trx, now, this.batchSize);
       if (claimed.length === 0) return 0;
