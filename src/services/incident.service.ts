@@ -5,6 +5,8 @@ import {
   decideCreate,
   numberEvents,
   type Incident,
+  type NewIncident,
+  type PendingEvent,
   type IncidentCommand,
   type IncidentEvent,
 } from '../domain/incident.js';
@@ -32,30 +34,106 @@ export async function createIncident(s: Services, actor: Actor, input: CreateInc
     const requester = await s.users.byId(input.requesterId);
     if (!requester) throw invalid('unknown_requester', `User ${input.requesterId} does not exist`, [{ path: 'requesterId', message: 'no such user' }]);
   }
-  const now = s.clock.now();
-  return s.store.db.transaction().execute(async (trx) => {
-    const matrix = await s.matrices.current(trx);
-    if (!matrix) throw notFound('Matrix');
-    const change = decideCreate(
-      {
-        title: input.title,
-        description: input.description,
-        category: input.category,
-        impact: input.impact,
-        urgency: input.urgency,
-        requesterId: input.requesterId ?? actor.id,
-      },
-      matrix,
-    );
-    const draft = apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId: actor.id });
-    const id = await s.incidents.insert(trx, draft);
-    const incident = { ...draft, id };
-    const events = [{ ...change, incidentId: id, seq: 1, at: now, actorId: actor.id }];
-    await s.incidents.appendEvents(trx, events);
-    await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(incident, events, matrix, now)) }]);
-    await s.escalations.enqueue(trx, events, now);
-    return incident;
+  return creationBatcher(s).submit({
+    title: input.title,
+    description: input.description,
+    category: input.category,
+    impact: input.impact,
+    urgency: input.urgency,
+    requesterId: input.requesterId ?? actor.id,
+    actorId: actor.id,
   });
+}
+
+type Creation = NewIncident & { actorId: number };
+type Waiter = { creation: Creation; resolve: (i: Incident) => void; reject: (e: unknown) => void };
+
+/**
+ * Group commit: creations that arrive together are written in one transaction, their events,
+ * wake-ups and outbox rows in one statement each. If the batch fails as a whole, each creation is
+ * retried alone, so one bad request never fails another.
+ */
+class CreationBatcher {
+  private queue: Waiter[] = [];
+  private scheduled = false;
+
+  constructor(private readonly s: Services) {}
+
+  submit(creation: Creation): Promise<Incident> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ creation, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, 500);
+    this.scheduled = this.queue.length > 0;
+    if (this.scheduled) setImmediate(() => void this.flush());
+    try {
+      const results = await this.write(batch.map((w) => w.creation));
+      batch.forEach((w, i) => {
+        const r = results[i]!;
+        if (r instanceof Error) w.reject(r);
+        else w.resolve(r);
+      });
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      for (const w of batch) {
+        try {
+          const [r] = await this.write([w.creation]);
+          if (r instanceof Error) w.reject(r);
+          else w.resolve(r!);
+        } catch (e) {
+          w.reject(e);
+        }
+      }
+    }
+  }
+
+  /** Writes the valid creations; an invalid one (unknown category) comes back as its error. */
+  private write(creations: Creation[]): Promise<Array<Incident | Error>> {
+    const s = this.s;
+    const now = s.clock.now();
+    return s.store.db.transaction().execute(async (trx) => {
+      const matrix = await s.matrices.current(trx);
+      if (!matrix) throw notFound('Matrix');
+      const out: Array<Incident | Error> = [];
+      const events: IncidentEvent[] = [];
+      const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+      for (const { actorId, ...input } of creations) {
+        let change: PendingEvent;
+        try {
+          change = decideCreate(input, matrix);
+        } catch (error) {
+          out.push(error as Error);
+          continue;
+        }
+        const draft = apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId });
+        const id = await s.incidents.insert(trx, draft);
+        const incident = { ...draft, id };
+        const created = { ...change, incidentId: id, seq: 1, at: now, actorId };
+        events.push(created);
+        wakeUps.push({ incidentId: id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
+        out.push(incident);
+      }
+      await s.incidents.appendEvents(trx, events);
+      await s.escalations.setWakeUps(trx, wakeUps);
+      await s.escalations.enqueue(trx, events, now);
+      return out;
+    });
+  }
+}
+
+// One batcher per services object: a copy with another clock (tests, simulations) gets its own.
+const batchers = new WeakMap<Services, CreationBatcher>();
+function creationBatcher(s: Services): CreationBatcher {
+  let b = batchers.get(s);
+  if (!b) batchers.set(s, (b = new CreationBatcher(s)));
+  return b;
 }
 
 /** Which permission each command needs on the incident. */
