@@ -34,6 +34,8 @@ interface Scenario {
   /** Scenarios run in this order (reads first, on exactly the seeded data); the table keeps the list order. */
   runOrder: number;
   connections: (settings: BenchSettings) => number;
+  /** A fixed request rate (open load) instead of as fast as possible. */
+  rate?: number;
   target: (engine: EngineName) => { text: string; met: (r: LoadResult) => boolean } | undefined;
   request: (server: ServerProcess, token: string, categories: string[]) => Request;
   /** One request before the load, to show the scenario does what it says. */
@@ -104,6 +106,16 @@ const SCENARIOS: Scenario[] = [
     label: 'GET /api/v1/incidents?tier=L2&status=open&limit=50',
     runOrder: 1,
     connections: (s) => s.connections,
+    target: p99Under20,
+    request: queueRequest,
+    check: checkQueue,
+  },
+  {
+    key: 'queue-rate',
+    label: 'same queue, 10 connections at a steady 300 req/s',
+    runOrder: 2,
+    connections: () => 10,
+    rate: 300,
     target: p99Under20,
     request: queueRequest,
     check: checkQueue,
@@ -206,7 +218,7 @@ async function measure(
 ): Promise<Measured> {
   const { settings } = ctx;
   const connections = scenario.connections(settings);
-  const opts = { ...request, connections };
+  const opts = { ...request, connections, rate: scenario.rate };
   const tag = `${engine}: ${scenario.key}:`;
   if (settings.warmupSeconds > 0) {
     ctx.log(`${tag} warm-up ${settings.warmupSeconds} s`);

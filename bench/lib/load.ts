@@ -9,6 +9,8 @@ export interface LoadOptions {
   body?: () => string;
   connections: number;
   seconds: number;
+  /** Requests per second over all connections; unset: as fast as the server answers. */
+  rate?: number | undefined;
 }
 
 export interface LoadResult {
@@ -36,6 +38,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     url: o.url,
     connections: o.connections,
     duration: o.seconds,
+    ...(o.rate ? { overallRate: o.rate } : {}),
     timeout: 10,
     requests: [request],
     renderProgressBar: false,

@@ -102,24 +102,29 @@ class CreationBatcher {
       const matrix = await s.matrices.current(trx);
       if (!matrix) throw notFound('Matrix');
       const out: Array<Incident | Error> = [];
-      const events: IncidentEvent[] = [];
-      const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+      const drafts: Array<{ draft: Omit<Incident, 'id'>; change: PendingEvent; actorId: number; slot: number }> = [];
       for (const { actorId, ...input } of creations) {
-        let change: PendingEvent;
         try {
-          change = decideCreate(input, matrix);
+          const change = decideCreate(input, matrix);
+          drafts.push({ change, actorId, slot: out.length, draft: apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId }) });
+          out.push(new Error('not written'));
         } catch (error) {
           out.push(error as Error);
-          continue;
         }
-        const draft = apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId });
-        const id = await s.incidents.insert(trx, draft);
-        const incident = { ...draft, id };
-        const created = { ...change, incidentId: id, seq: 1, at: now, actorId };
-        events.push(created);
-        wakeUps.push({ incidentId: id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
-        out.push(incident);
       }
+      const ids = await s.incidents.insertMany(
+        trx,
+        drafts.map((d) => d.draft),
+      );
+      const events: IncidentEvent[] = [];
+      const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+      drafts.forEach(({ draft, change, actorId, slot }, i) => {
+        const incident = { ...draft, id: ids[i]! };
+        const created = { ...change, incidentId: incident.id, seq: 1, at: now, actorId };
+        events.push(created);
+        wakeUps.push({ incidentId: incident.id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
+        out[slot] = incident;
+      });
       await s.incidents.appendEvents(trx, events);
       await s.escalations.setWakeUps(trx, wakeUps);
       await s.escalations.enqueue(trx, events, now);

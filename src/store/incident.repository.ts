@@ -29,6 +29,26 @@ export class IncidentRepository {
     return Number(row.id);
   }
 
+  /**
+   * Inserts several incidents in one statement and returns their ids in the order given. Ids are
+   * drawn in the order of the VALUES rows (SQLite's rowid, PostgreSQL's sequence), so the returned
+   * ids sorted ascending line up with the rows.
+   */
+  async insertMany(db: Kysely<Database>, incidents: Array<Omit<Incident, 'id'>>): Promise<number[]> {
+    if (incidents.length === 0) return [];
+    const ids: number[] = [];
+    const perStatement = this.engine === 'sqlite' ? 300 : 1000; // SQLite bounds the variables of a statement
+    for (let i = 0; i < incidents.length; i += perStatement) {
+      const rows = await db
+        .insertInto('incidents')
+        .values(incidents.slice(i, i + perStatement).map(toRow))
+        .returning('id')
+        .execute();
+      ids.push(...rows.map((r) => Number(r.id)).sort((a, b) => a - b));
+    }
+    return ids;
+  }
+
   /** Reads an incident; inside a PostgreSQL transaction, `lock` holds its row until commit. */
   async get(id: number, db: Kysely<Database> = this.db, lock = false): Promise<Incident | undefined> {
     let query = db.selectFrom('incidents').selectAll().where('id', '=', id);
