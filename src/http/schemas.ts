@@ -3,10 +3,11 @@ import { STATUSES, PENDING_REASONS, type Incident, type IncidentEvent } from '..
 import { localizedSchema } from '../domain/matrix.js';
 import { PRIORITIES } from '../domain/priority.js';
 import { errorSchema } from './errors.js';
+import { isoTime } from './iso-time.js';
 
 export const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
 
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms == null ? null : isoTime(ms));
 
 export const incidentSchema = z
   .object({
