@@ -38,13 +38,36 @@ export async function issueToken(
   return { token, user: publicUser, expiresAt };
 }
 
+/**
+ * Who a token stands for. Answers are kept for one second, so a burst of requests with one token
+ * costs one lookup; revoking through this process forgets the token at once, other processes
+ * within that second. Expiry is checked on every call.
+ */
+const TOKEN_CACHE_MS = 1000;
+const tokenCaches = new WeakMap<Services['users'], Map<string, { actor: Actor; expiresAt: number | null; until: number }>>();
+
 export async function actorForToken(s: Services, token: string): Promise<Actor | undefined> {
-  const actor = await s.users.actorForToken(hashToken(token), s.clock.now());
-  return actor && { id: actor.id, role: actor.role, tiers: actor.tiers };
+  const hash = hashToken(token);
+  const now = s.clock.now();
+  let cache = tokenCaches.get(s.users);
+  if (!cache) tokenCaches.set(s.users, (cache = new Map()));
+  const hit = cache.get(hash);
+  if (hit && now < hit.until && (hit.expiresAt === null || now < hit.expiresAt)) return hit.actor;
+  const found = await s.users.actorForToken(hash, now);
+  if (!found) {
+    cache.delete(hash);
+    return undefined;
+  }
+  const actor = { id: found.id, role: found.role, tiers: found.tiers };
+  if (cache.size >= 10_000) cache.clear();
+  cache.set(hash, { actor, expiresAt: found.expiresAt, until: now + TOKEN_CACHE_MS });
+  return actor;
 }
 
 export async function revokeToken(s: Services, token: string): Promise<void> {
-  await s.users.revokeToken(hashToken(token), s.clock.now());
+  const hash = hashToken(token);
+  await s.users.revokeToken(hash, s.clock.now());
+  tokenCaches.get(s.users)?.delete(hash);
 }
 
 export interface AddUserInput {

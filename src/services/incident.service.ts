@@ -101,13 +101,13 @@ class CreationBatcher {
     return s.store.db.transaction().execute(async (trx) => {
       const matrix = await s.matrices.current(trx);
       if (!matrix) throw notFound('Matrix');
-      const out: Array<Incident | Error> = [];
+      const out: Array<Incident | Error | undefined> = [];
       const drafts: Array<{ draft: Omit<Incident, 'id'>; change: PendingEvent; actorId: number; slot: number }> = [];
       for (const { actorId, ...input } of creations) {
         try {
           const change = decideCreate(input, matrix);
           drafts.push({ change, actorId, slot: out.length, draft: apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId }) });
-          out.push(new Error('not written'));
+          out.push(undefined); // filled once the incident has its id
         } catch (error) {
           out.push(error as Error);
         }
@@ -128,7 +128,7 @@ class CreationBatcher {
       await s.incidents.appendEvents(trx, events);
       await s.escalations.setWakeUps(trx, wakeUps);
       await s.escalations.enqueue(trx, events, now);
-      return out;
+      return out as Array<Incident | Error>; // every slot is filled by now
     });
   }
 }

@@ -71,7 +71,10 @@ export class UserRepository {
   }
 
   /** The active user a token stands for, or undefined if the token is unknown, revoked, expired or its user disabled. */
-  async actorForToken(tokenHash: string, now: number): Promise<(Actor & { tokenKind: string }) | undefined> {
+  async actorForToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<(Actor & { tokenKind: string; expiresAt: number | null }) | undefined> {
     const row = await this.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
@@ -81,7 +84,13 @@ export class UserRepository {
       .where('users.disabled_at', 'is', null)
       .executeTakeFirst();
     if (!row || (row.expires_at != null && Number(row.expires_at) <= now)) return undefined;
-    return { id: Number(row.id), role: row.role as Role, tiers: JSON.parse(row.tiers) as string[], tokenKind: row.kind };
+    return {
+      id: Number(row.id),
+      role: row.role as Role,
+      tiers: JSON.parse(row.tiers) as string[],
+      tokenKind: row.kind,
+      expiresAt: row.expires_at == null ? null : Number(row.expires_at),
+    };
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<void> {
