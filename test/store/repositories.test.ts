@@ -211,8 +211,13 @@ describe.each(ENGINES)('repositories on %s', (engine) => {
         role: 'agent',
         tiers: ['L1', 'L2'],
         tokenKind: 'api',
+        expiresAt: null,
       });
-      expect(await env.s.users.actorForToken('hash-session', T0 + 999)).toMatchObject({ id: agent.id, tokenKind: 'session' });
+      expect(await env.s.users.actorForToken('hash-session', T0 + 999)).toMatchObject({
+        id: agent.id,
+        tokenKind: 'session',
+        expiresAt: T0 + 1_000,
+      });
       expect(await env.s.users.actorForToken('hash-unknown', T0)).toBeUndefined();
     });
 
