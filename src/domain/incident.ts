@@ -130,7 +130,12 @@ export type PendingEvent = IncidentChange & { fromTier: string | null; toTier: s
  * Numbers decided changes as the incident's next events. Built field by field: spreading events of
  * many shapes is a slow path of the JavaScript engine, and this runs for every escalation.
  */
-export function numberEvents(incident: Incident, decided: PendingEvent[], at: number, actorId: number | null): IncidentEvent[] {
+export function numberEvents(
+  incident: Pick<Incident, 'id' | 'seq'>,
+  decided: readonly PendingEvent[],
+  at: number,
+  actorId: number | null,
+): IncidentEvent[] {
   return decided.map((e, i) => ({
     incidentId: incident.id,
     seq: incident.seq + i + 1,

@@ -43,7 +43,7 @@ export class EscalationWorker {
     const next = await this.s.escalations.nextDue(this.s.store.db);
     if (next === undefined || next > now) return 0;
     return this.s.store.db.transaction().execute(async (trx) => {
-      const claimed = await this.s.escalations.claimDue(trx, now, this.batchSize);
+      const claimed = await this.s.escalations.claimDue(trx, this.s.incidents, now, this.batchSize);
       if (claimed.length === 0) return 0;
       const histories = await this.s.escalations.eventsOf(
         trx,

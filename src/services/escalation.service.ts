@@ -13,11 +13,11 @@ export interface UpcomingEscalation {
 export async function upcomingEscalations(s: Services, actor: Actor, until: number, limit: number): Promise<UpcomingEscalation[]> {
   // A wake-up is never later than the escalation it precedes, so the schedule gives a superset.
   const ids = await s.escalations.upcoming(s.store.db, until, limit * 4);
-  const histories = await s.escalations.eventsOf(s.store.db, ids);
+  const [histories, incidents] = await Promise.all([s.escalations.eventsOf(s.store.db, ids), s.incidents.getMany(ids)]);
   const now = s.clock.now();
   const out: UpcomingEscalation[] = [];
   for (const id of ids) {
-    const incident = await s.incidents.get(id);
+    const incident = incidents.get(id);
     if (!incident || !can(actor, 'incident.read', incident)) continue;
     const next = explain(incident, histories.get(id)!, await matrixVersion(s, incident.matrixVersion), now).nextEscalation;
     if (next && next.at <= until) out.push({ incident, next });

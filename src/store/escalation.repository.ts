@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import type { Engine } from './database.js';
-import { eventFromRow, fromRow } from './incident.repository.js';
+import { eventFromRow, type IncidentRepository } from './incident.repository.js';
 import type { Database } from './schema.js';
 
 /** Events that someone outside may need to hear about; each becomes one outbox row. */
@@ -46,7 +46,12 @@ export class EscalationRepository {
    * until the transaction ends. On PostgreSQL, rows another worker holds are skipped, so several
    * processes share the work without waiting on each other; SQLite's write lock serialises workers.
    */
-  async claimDue(db: Kysely<Database>, now: number, limit: number): Promise<Array<{ incident: Incident; dueAt: number }>> {
+  async claimDue(
+    db: Kysely<Database>,
+    incidents: IncidentRepository,
+    now: number,
+    limit: number,
+  ): Promise<Array<{ incident: Incident; dueAt: number }>> {
     let q = db
       .selectFrom('escalation_schedule')
       .select(['incident_id', 'due_at'])
@@ -57,17 +62,12 @@ export class EscalationRepository {
     if (this.engine === 'postgres') q = q.forUpdate().skipLocked();
     const due = await q.execute();
     if (due.length === 0) return [];
-    let incidents = db
-      .selectFrom('incidents')
-      .selectAll()
-      .where(
-        'id',
-        'in',
-        due.map((d) => d.incident_id),
-      );
     // An incident being changed by hand right now is left for the next round, never waited for.
-    if (this.engine === 'postgres') incidents = incidents.forUpdate().skipLocked();
-    const byId = new Map((await incidents.execute()).map((r) => [Number(r.id), fromRow(r)]));
+    const byId = await incidents.getMany(
+      due.map((d) => Number(d.incident_id)),
+      db,
+      true,
+    );
     return due.flatMap((d) => {
       const incident = byId.get(Number(d.incident_id));
       return incident ? [{ incident, dueAt: Number(d.due_at) }] : [];

@@ -58,6 +58,17 @@ export class IncidentRepository {
   }
 
   /**
+   * Reads several incidents at once. With `skipLocked` inside a PostgreSQL transaction, rows that
+   * another transaction holds are left out and the others stay locked until commit.
+   */
+  async getMany(ids: number[], db: Kysely<Database> = this.db, skipLocked = false): Promise<Map<number, Incident>> {
+    if (ids.length === 0) return new Map();
+    let query = db.selectFrom('incidents').selectAll().where('id', 'in', ids);
+    if (skipLocked && this.engine === 'postgres') query = query.forUpdate().skipLocked();
+    return new Map((await query.execute()).map((r) => [Number(r.id), fromRow(r)]));
+  }
+
+  /**
    * Writes the new projection if nobody else moved the incident since `expectedSeq`. Only the
    * columns that changed are written, which spares the indexes of the others.
    */

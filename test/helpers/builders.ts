@@ -3,11 +3,10 @@ import {
   apply,
   decide,
   decideCreate,
+  numberEvents,
   type Incident,
   type IncidentCommand,
-  type IncidentEvent,
   type NewIncident,
-  type PendingEvent,
 } from '../../src/domain/incident.js';
 import { validateMatrix, type MatrixDefinition } from '../../src/domain/matrix.js';
 import type { PriorityTable } from '../../src/domain/priority.js';
@@ -37,36 +36,16 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
   };
 }
 
-/** Numbers decided events after the incident's last one, as the service does. */
-export function number(
-  incidentId: number,
-  lastSeq: number,
-  pending: PendingEvent[],
-  at: number,
-  actorId: number | null,
-): IncidentEvent[] {
-  return pending.map((p, i) => ({
-    incidentId,
-    seq: lastSeq + 1 + i,
-    at,
-    actorId,
-    kind: p.kind,
-    fromTier: p.fromTier,
-    toTier: p.toTier,
-    data: p.data,
-  }));
-}
-
 /** A created incident (seq 1) and its creation event. */
 export function created(matrix: VersionedMatrix, input: NewIncident = newIncident(), at = 1_000, id = 1) {
-  const events = number(id, 0, [decideCreate(input, matrix)], at, input.requesterId);
+  const events = numberEvents({ id, seq: 0 }, [decideCreate(input, matrix)], at, input.requesterId);
   const incident = events.reduce<Incident | undefined>((s, e) => apply(s, e), undefined)!;
   return { incident, events };
 }
 
 /** decide + apply: the incident after a command and the events it produced. */
 export function step(incident: Incident, command: IncidentCommand, matrix: MatrixDefinition, at: number, actorId = 42) {
-  const events = number(incident.id, incident.seq, decide(incident, command, actorId, matrix), at, actorId);
+  const events = numberEvents(incident, decide(incident, command, actorId, matrix), at, actorId);
   return { incident: events.reduce(apply, incident), events };
 }
 

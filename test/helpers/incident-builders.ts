@@ -9,27 +9,28 @@ import {
   apply,
   decide,
   decideCreate,
+  numberEvents,
   type Incident,
   type IncidentCommand,
   type IncidentEvent,
   type NewIncident,
   type PendingEvent,
 } from '../../src/domain/incident.js';
-import { validateMatrix, type MatrixDefinition } from '../../src/domain/matrix.js';
-import type { Level, Priority, PriorityTable } from '../../src/domain/priority.js';
-import { SEED_MATRIX } from '../../src/domain/seed-matrix.js';
+import type { MatrixDefinition } from '../../src/domain/matrix.js';
+import { seedCopy, versioned, type VersionedMatrix } from './builders.js';
+import type { Level, Priority } from '../../src/domain/priority.js';
 
 export const SECOND = 1_000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
-export type VersionedMatrix = MatrixDefinition & { priorityTable: PriorityTable; version: number };
+export { domainErrorOf, type VersionedMatrix } from './builders.js';
 
 /** The seed matrix, deep-copied, edited by `edit`, validated and given a version number. */
 export function matrixOf(edit: (m: MatrixDefinition) => void = () => {}, version = 1): VersionedMatrix {
-  const definition = structuredClone(SEED_MATRIX);
+  const definition = seedCopy();
   edit(definition);
-  return { ...validateMatrix(definition), version };
+  return versioned(definition, version);
 }
 
 /** Impact and urgency that give each priority with the default ITIL table. */
@@ -52,7 +53,7 @@ export function numbered(
   at: number,
   actorId: number | null,
 ): IncidentEvent[] {
-  return pending.map((p, i) => ({ ...p, incidentId: incident.id, seq: incident.seq + i + 1, at, actorId }));
+  return numberEvents(incident, pending, at, actorId);
 }
 
 /**
@@ -149,12 +150,3 @@ export class Timeline {
 }
 
 /** Runs `fn` and returns the DomainError it throws; fails if it throws anything else or nothing. */
-export function domainErrorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw new Error(`expected a DomainError, got ${String(error)}`);
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
