@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { EscalationWorker } from './engine/worker.js';
 import { buildServer } from './http/server.js';
 import { createServices, type Services } from './services/context.js';
+import { loadSecret } from './services/secret.js';
 import { ensureSeedMatrix } from './services/matrix.service.js';
 import { openStore } from './store/database.js';
 import { migrateToLatest } from './store/migrate.js';
@@ -20,7 +21,8 @@ export async function createPalier(config: Config, clock: Clock = systemClock): 
   const store = openStore(config.database);
   try {
     await migrateToLatest(store);
-    const services = createServices(store, clock);
+    const secret = await loadSecret(store.db, config.secret);
+    const services = createServices(store, clock, { secret, site: { publicUrl: config.publicUrl } });
     await ensureSeedMatrix(services);
     const server = await buildServer(services, config);
     const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });

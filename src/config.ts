@@ -15,6 +15,29 @@ export interface Config {
   /** Run the escalation worker inside the server process. */
   worker: boolean;
   workerPollMs: number;
+  /** Instance secret; when absent one is generated and kept in the database. */
+  secret: string | undefined;
+  /** Base URL people reach this instance at, for links in notifications. */
+  publicUrl: string;
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** Outbound SMTP server (smtp:// or smtps:// URL); without it e-mail deliveries are skipped. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Language of messages to addresses that are not users (team mailboxes). */
+  defaultLocale: 'fr' | 'en';
+  /** Notifications about one incident to one recipient within this window are sent as one. */
+  groupWindowMs: number;
+  /** Delivery attempts before a delivery is kept as failed. */
+  maxAttempts: number;
+  /** First retry delay; doubled at each attempt, capped at retryCapMs. */
+  retryBaseMs: number;
+  retryCapMs: number;
+  /** CIDR ranges outbound webhooks may reach although they are private, loopback or link-local. */
+  webhookAllowList: string[];
+  pollMs: number;
 }
 
 const envSchema = z.object({
@@ -30,6 +53,17 @@ const envSchema = z.object({
   PALIER_TOKEN_TTL_HOURS: z.coerce.number().min(0).default(24 * 30),
   PALIER_WORKER: z.enum(['on', 'off']).default('on'),
   PALIER_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  PALIER_SECRET: z.string().optional(),
+  PALIER_PUBLIC_URL: z.url().optional(),
+  PALIER_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
+    .optional(),
+  PALIER_MAIL_FROM: z.string().optional(),
+  PALIER_LOCALE: z.enum(['fr', 'en']).default('fr'),
+  PALIER_NOTIFY_GROUP_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  PALIER_WEBHOOK_ALLOWLIST: z.string().default(''),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -49,6 +83,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenTtlMs: e.PALIER_TOKEN_TTL_HOURS * 3_600_000,
     worker: e.PALIER_WORKER === 'on',
     workerPollMs: e.PALIER_WORKER_POLL_MS,
+    secret: e.PALIER_SECRET,
+    publicUrl: e.PALIER_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    notify: {
+      smtpUrl: e.PALIER_SMTP_URL,
+      mailFrom: e.PALIER_MAIL_FROM ?? `Palier <palier@${new URL(e.PALIER_PUBLIC_URL ?? 'http://localhost').hostname}>`,
+      defaultLocale: e.PALIER_LOCALE,
+      groupWindowMs: e.PALIER_NOTIFY_GROUP_SECONDS * 1000,
+      maxAttempts: e.PALIER_NOTIFY_MAX_ATTEMPTS,
+      retryBaseMs: 5_000,
+      retryCapMs: 15 * 60_000,
+      webhookAllowList: e.PALIER_WEBHOOK_ALLOWLIST.split(',').map((r) => r.trim()).filter(Boolean),
+      pollMs: 500,
+    },
     ...overrides,
   };
 }

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
 import { UserRepository } from '../store/user.repository.js';
+import { Signer } from './secret.js';
 
 /** Everything a use case needs from the outside world, built once at start. */
 export interface Services {
@@ -13,9 +15,25 @@ export interface Services {
   incidents: IncidentRepository;
   users: UserRepository;
   escalations: EscalationRepository;
+  /** Signs vendor links and e-mail references with the instance secret. */
+  signer: Signer;
+  /** Where people reach this instance: links in messages, the domain of e-mail references. */
+  site: Site;
 }
 
-export function createServices(store: Store, clock: Clock): Services {
+export interface Site {
+  publicUrl: string;
+  mailDomain: string;
+}
+
+export interface ServiceOptions {
+  secret?: string;
+  site?: Partial<Site>;
+}
+
+/** Without a secret (tests, one-off CLI commands), signatures are valid for this process only. */
+export function createServices(store: Store, clock: Clock, options: ServiceOptions = {}): Services {
+  const publicUrl = (options.site?.publicUrl ?? 'http://localhost:3000').replace(/\/+$/, '');
   return {
     store,
     clock,
@@ -23,5 +41,7 @@ export function createServices(store: Store, clock: Clock): Services {
     incidents: new IncidentRepository(store.db, store.engine),
     users: new UserRepository(store.db),
     escalations: new EscalationRepository(store.engine),
+    signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
+    site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
   };
 }
