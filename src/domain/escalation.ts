@@ -7,11 +7,13 @@
  *   (pauses while pending or resolved, resumes on reopen, stops when the incident leaves the tier);
  * - the overall incident clock measures the whole life of the incident, with the same pauses;
  * - category clocks (a legal notification deadline, say) start with the incident, ignore pauses,
- *   and stop when someone marks them done or the incident closes.
+ *   and stop when someone marks them done or the incident closes;
+ * - a vendor's clocks (its contract's acknowledge and resolve targets) start when the incident is
+ *   handed to it and run while the tier waits on it, until the vendor acknowledges or is done.
  */
 import type { Calendar } from './calendar.js';
 import { parseDuration } from './duration.js';
-import { apply, numberEvents, unmetMandatory, type Incident, type IncidentEvent, type PendingEvent } from './incident.js';
+import { apply, numberEvents, unmetMandatory, type Incident, type IncidentEvent, type PendingEvent, type VendorRef } from './incident.js';
 import {
   calendarFor,
   cellOf,
@@ -40,11 +42,13 @@ export const DEFAULT_PING_PONG_LIMIT = 2;
 export interface IncidentClock {
   /** Stable identity, recorded in timer events: `L2@4:resolve`, `category:gdpr-art33`. */
   id: string;
-  kind: 'acknowledge' | 'resolve' | 'category';
+  kind: 'acknowledge' | 'resolve' | 'category' | 'vendor';
   tier: string | null;
   target: string;
   warnAt: number;
   clock: SlaClock;
+  /** How people name the clock in notices, when not after its tier. */
+  label?: string;
 }
 
 export interface TierStint {
@@ -97,6 +101,11 @@ export function replayClocks(events: readonly IncidentEvent[], matrix: MatrixDef
   const update = (c: IncidentClock, f: (clock: SlaClock) => SlaClock) => {
     c.clock = c.clock.stoppedAt === undefined ? f(c.clock) : c.clock;
   };
+  let waitingOnVendor = false;
+  const stopVendorClocks = (at: number, only?: 'acknowledge') =>
+    categoryClocks.forEach((c) => {
+      if (c.kind === 'vendor' && (!only || c.id.endsWith(`:${only}`))) update(c, (clock) => stopClock(clock, at));
+    });
 
   for (const e of events.slice(1)) {
     const stint = stints.at(-1)!;
@@ -105,19 +114,57 @@ export function replayClocks(events: readonly IncidentEvent[], matrix: MatrixDef
       case 'acknowledged':
         update(stint.acknowledge, (c) => stopClock(c, at));
         break;
+      case 'vendor_engaged': {
+        const vendor = (e.data as { vendor: VendorRef }).vendor;
+        stopVendorClocks(at);
+        for (const kind of ['acknowledge', 'resolve'] as const) {
+          const target = vendor[kind];
+          if (!target) continue;
+          categoryClocks.push({
+            id: `vendor:${vendor.id}@${e.seq}:${kind}`,
+            kind: 'vendor',
+            tier: null,
+            target,
+            warnAt,
+            label: `${vendor.name} ${kind}`,
+            clock: startClock(calendarFor(matrix, '24x7'), parseDuration(target) ?? 0, at),
+          });
+        }
+        // Handing over also puts the incident on hold for the tier.
+        waitingOnVendor = true;
+        update(stint.acknowledge, (c) => stopClock(c, at));
+        update(stint.resolve, (c) => pauseClock(c, at));
+        overall = overall.stoppedAt === undefined ? pauseClock(overall, at) : overall;
+        break;
+      }
+      case 'vendor_acknowledged':
+        stopVendorClocks(at, 'acknowledge');
+        break;
+      case 'vendor_done':
+        stopVendorClocks(at);
+        if (waitingOnVendor) {
+          update(stint.resolve, (c) => resumeClock(c, at));
+          overall = resumeClock(overall, at);
+        }
+        waitingOnVendor = false;
+        break;
       case 'pended':
       case 'resolved':
+        if (e.kind === 'resolved') stopVendorClocks(at);
+        waitingOnVendor = e.kind === 'pended' && (e.data as { reason: string }).reason === 'vendor';
         update(stint.acknowledge, (c) => stopClock(c, at));
         update(stint.resolve, (c) => pauseClock(c, at));
         overall = overall.stoppedAt === undefined ? pauseClock(overall, at) : overall;
         break;
       case 'resumed':
       case 'reopened':
+        waitingOnVendor = false;
         update(stint.resolve, (c) => resumeClock(c, at));
         overall = resumeClock(overall, at);
         break;
       case 'escalated':
       case 'handed_back':
+        waitingOnVendor = false;
         update(stint.acknowledge, (c) => stopClock(c, at));
         update(stint.resolve, (c) => stopClock(c, at));
         stint.leftAt = at;
@@ -150,7 +197,7 @@ export type Threshold =
 
 /** What a tier does when it misses a target: the policy's rule, escalation by default, notice at the top. */
 export function missedAction(matrix: MatrixDefinition, clock: IncidentClock, priority: Priority): MissedAction {
-  if (clock.kind === 'category' || clock.tier === null) return 'notify';
+  if (clock.kind === 'category' || clock.kind === 'vendor' || clock.tier === null) return 'notify';
   const kind = clock.kind;
   const rules = matrix.escalation?.rules ?? [];
   const rule =
@@ -206,7 +253,7 @@ export function pendingThresholds(
 function decideThreshold(incident: Incident, t: Threshold, matrix: MatrixDefinition, worker?: string): PendingEvent[] {
   const here = { fromTier: incident.tier, toTier: incident.tier };
   const missed = { clock: t.clock.id, kind: t.clock.kind, tier: t.clock.tier, target: t.clock.target, dueAt: t.at, ...(worker ? { worker } : {}) };
-  const label = t.clock.kind === 'category' ? t.clock.id.slice('category:'.length) : `${t.clock.tier} ${t.clock.kind}`;
+  const label = t.clock.label ?? (t.clock.kind === 'category' ? t.clock.id.slice('category:'.length) : `${t.clock.tier} ${t.clock.kind}`);
   switch (t.type) {
     case 'warning':
       return [{ kind: 'deadline_warning', ...here, data: { ...missed, fraction: t.clock.warnAt } }];

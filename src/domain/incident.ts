@@ -48,8 +48,24 @@ export interface Incident {
   acknowledgedAt: number | null;
   resolvedAt: number | null;
   closedAt: number | null;
+  /** The vendor the incident is handed to (level X), its own ticket number, and where its part stands. */
+  vendorId: number | null;
+  vendorTicket: string | null;
+  vendorStatus: VendorStatus | null;
   /** Sequence number of the last event applied: the projection's version. */
   seq: number;
+}
+
+export const VENDOR_STATUSES = ['engaged', 'acknowledged', 'done'] as const;
+export type VendorStatus = (typeof VENDOR_STATUSES)[number];
+
+/** A vendor as an incident records it when handed over: its contract's response targets travel with the event. */
+export interface VendorRef {
+  id: number;
+  name: string;
+  /** ISO 8601 durations from the support contract. */
+  acknowledge?: string | undefined;
+  resolve?: string | undefined;
 }
 
 type EventOf<K extends string, D = Record<string, never>> = { kind: K; data: D };
@@ -98,12 +114,16 @@ export type IncidentChange =
   | EventOf<'deadline_missed', MissedTarget & { action: 'escalate' | 'notify' | 'both' }>
   | EventOf<'manager_notified', { clock: string; repeat: number; reason: string }>
   | EventOf<'ping_pong_detected', { tiers: [string, string]; handBacks: number }>
-  | EventOf<'clock_stopped', { clock: string; note: string }>;
+  | EventOf<'clock_stopped', { clock: string; note: string }>
+  | EventOf<'vendor_engaged', { vendor: VendorRef; note: string }>
+  | EventOf<'vendor_acknowledged', { vendorId: number; ticket?: string }>
+  | EventOf<'vendor_updated', { vendorId: number; note: string; ticket?: string }>
+  | EventOf<'vendor_done', { vendorId: number; note: string }>;
 
 /** Which clock a timer event is about: `L1@1:acknowledge` is the acknowledge clock of the stint at L1 that began with event 1. */
 export interface MissedTarget {
   clock: string;
-  kind: 'acknowledge' | 'resolve' | 'category';
+  kind: 'acknowledge' | 'resolve' | 'category' | 'vendor';
   tier: string | null;
   target: string;
   dueAt: number;
@@ -166,7 +186,11 @@ export type IncidentCommand =
   | { type: 'comment'; body: string }
   | { type: 'check'; index: number; note?: string | undefined }
   | { type: 'uncheck'; index: number }
-  | { type: 'stop_clock'; key: string; note: string };
+  | { type: 'stop_clock'; key: string; note: string }
+  | { type: 'engage_vendor'; vendor: VendorRef; note: string }
+  | { type: 'vendor_acknowledge'; ticket?: string | undefined }
+  | { type: 'vendor_update'; note: string; ticket?: string | undefined }
+  | { type: 'vendor_done'; note: string };
 
 export interface NewIncident {
   title: string;
@@ -305,6 +329,23 @@ export function decide(
         throw invalid('unknown_clock', `The category ${incident.category} has no clock "${command.key}"`);
       return [{ kind: 'clock_stopped', ...here, data: { clock: `category:${command.key}`, note: command.note } }];
     }
+    case 'engage_vendor':
+      if (incident.status !== 'acknowledged' && incident.status !== 'in_progress') throw refuse('hand to a vendor');
+      return [{ kind: 'vendor_engaged', ...here, data: { vendor: command.vendor, note: command.note } }];
+    case 'vendor_acknowledge':
+    case 'vendor_update':
+    case 'vendor_done': {
+      const vendorId = incident.vendorId;
+      if (vendorId === null || !isOpen(incident.status) || incident.vendorStatus === 'done')
+        throw conflict('vendor_not_engaged', 'The incident is not in the hands of a vendor any more');
+      const ticket = 'ticket' in command && command.ticket ? { ticket: command.ticket } : {};
+      if (command.type === 'vendor_acknowledge') {
+        if (incident.vendorStatus !== 'engaged') throw conflict('already_acknowledged', 'The vendor has already acknowledged');
+        return [{ kind: 'vendor_acknowledged', ...here, data: { vendorId, ...ticket } }];
+      }
+      if (command.type === 'vendor_update') return [{ kind: 'vendor_updated', ...here, data: { vendorId, note: command.note, ...ticket } }];
+      return [{ kind: 'vendor_done', ...here, data: { vendorId, note: command.note } }];
+    }
   }
 }
 
@@ -349,6 +390,9 @@ export function apply(incident: Incident | undefined, event: IncidentEvent): Inc
       acknowledgedAt: null,
       resolvedAt: null,
       closedAt: null,
+      vendorId: null,
+      vendorTicket: null,
+      vendorStatus: null,
       seq: event.seq,
     };
   }
@@ -381,6 +425,17 @@ export function apply(incident: Incident | undefined, event: IncidentEvent): Inc
     case 'ping_pong_detected':
     case 'clock_stopped':
       return next;
+    // Handing over to a vendor puts the incident on hold for the tier: the vendor's clock runs instead.
+    case 'vendor_engaged':
+      return { ...next, status: 'pending', pendingReason: 'vendor', vendorId: change.data.vendor.id, vendorTicket: null, vendorStatus: 'engaged' };
+    case 'vendor_acknowledged':
+      return { ...next, vendorStatus: 'acknowledged', vendorTicket: change.data.ticket ?? next.vendorTicket };
+    case 'vendor_updated':
+      return { ...next, vendorTicket: change.data.ticket ?? next.vendorTicket };
+    case 'vendor_done':
+      return next.status === 'pending' && next.pendingReason === 'vendor'
+        ? { ...next, vendorStatus: 'done', status: 'in_progress', pendingReason: null }
+        : { ...next, vendorStatus: 'done' };
     case 'action_checked':
     case 'action_unchecked': {
       const tier = event.fromTier ?? next.tier;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { STATUSES, PENDING_REASONS, type Incident, type IncidentEvent } from '../domain/incident.js';
+import { STATUSES, PENDING_REASONS, VENDOR_STATUSES, type Incident, type IncidentEvent } from '../domain/incident.js';
 import { localizedSchema } from '../domain/matrix.js';
 import { PRIORITIES } from '../domain/priority.js';
 import { errorSchema } from './errors.js';
@@ -33,6 +33,9 @@ export const incidentSchema = z
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
+    vendorId: z.number().int().nullable(),
+    vendorTicket: z.string().nullable(),
+    vendorStatus: z.enum(VENDOR_STATUSES).nullable(),
   })
   .meta({ id: 'Incident' });
 
@@ -60,6 +63,9 @@ export function incidentOut(i: Incident): z.infer<typeof incidentSchema> {
     acknowledgedAt: iso(i.acknowledgedAt),
     resolvedAt: iso(i.resolvedAt),
     closedAt: iso(i.closedAt),
+    vendorId: i.vendorId,
+    vendorTicket: i.vendorTicket,
+    vendorStatus: i.vendorStatus,
   };
 }
 

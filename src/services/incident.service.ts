@@ -153,6 +153,11 @@ export const COMMAND_PERMISSION: Record<IncidentCommand['type'], Permission> = {
   check: 'incident.work',
   uncheck: 'incident.work',
   stop_clock: 'incident.work',
+  // Staff may record what a vendor said by phone; vendors themselves act through their signed link.
+  engage_vendor: 'incident.work',
+  vendor_acknowledge: 'incident.work',
+  vendor_update: 'incident.work',
+  vendor_done: 'incident.work',
   close: 'incident.close',
   reopen: 'incident.reopen',
   comment: 'incident.comment',

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason } from '../domain/incident.js';
+import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason, type VendorStatus } from '../domain/incident.js';
 import type { Level, Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
 import type { Database, EventRow, IncidentRow } from './schema.js';
@@ -170,6 +170,9 @@ export function toRow(i: Omit<Incident, 'id'>) {
     acknowledged_at: i.acknowledgedAt,
     resolved_at: i.resolvedAt,
     closed_at: i.closedAt,
+    vendor_id: i.vendorId,
+    vendor_ticket: i.vendorTicket,
+    vendor_status: i.vendorStatus,
     seq: i.seq,
   };
 }
@@ -215,6 +218,9 @@ export function fromRow(r: IncidentRow): Incident {
     acknowledgedAt: num(r.acknowledged_at),
     resolvedAt: num(r.resolved_at),
     closedAt: num(r.closed_at),
+    vendorId: num(r.vendor_id),
+    vendorTicket: r.vendor_ticket,
+    vendorStatus: r.vendor_status as VendorStatus | null,
     seq: r.seq,
   };
 }

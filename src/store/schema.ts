@@ -168,6 +168,7 @@ export interface IncidentsTable {
   seq: number;
   vendor_id: number | null;
   vendor_ticket: string | null;
+  vendor_status: string | null;
 }
 
 export interface IncidentEventsTable {

@@ -72,6 +72,9 @@ describe('decideCreate', () => {
       acknowledgedAt: null,
       resolvedAt: null,
       closedAt: null,
+      vendorId: null,
+      vendorTicket: null,
+      vendorStatus: null,
       seq: 1,
     });
   });
@@ -472,6 +475,13 @@ const commandArb: fc.Arbitrary<IncidentCommand> = fc.oneof(
       note: fc.constant('n'),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant('engage_vendor' as const), vendor: fc.constant({ id: 7, name: 'Acme', acknowledge: 'PT4H' }), note: fc.constant('n') }),
+  },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('vendor_acknowledge' as const), ticket: fc.constant('ACME-1') }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('vendor_update' as const), note: fc.constant('u') }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('vendor_done' as const), note: fc.constant('d') }) },
 );
 
 /** One matrix as shipped, one where the first action of every L1 and L2 cell is mandatory. */
@@ -486,6 +496,9 @@ interface Model {
   tier: number;
   checklist: Map<number, Set<number>>;
   escalations: number;
+  /** Where the vendor's part stands; null until one is engaged. */
+  vendor?: 'engaged' | 'acknowledged' | 'done' | null;
+  pendingOnVendor?: boolean;
 }
 
 type Expected = { ok: true; status: IncidentStatus; tier: number; events: number } | { ok: false; code: string };
@@ -544,6 +557,18 @@ function expect_(model: Model, command: IncidentCommand, matrix: MatrixDefinitio
       if (s === 'closed') return refuse();
       const hasClock = matrix.categories.find((c) => c.key === category)?.clocks?.some((c) => c.key === command.key);
       return hasClock ? to(s) : refuse('unknown_clock');
+    }
+    case 'engage_vendor':
+      return s === 'acknowledged' || s === 'in_progress' ? to('pending') : refuse();
+    case 'vendor_acknowledge':
+    case 'vendor_update':
+    case 'vendor_done': {
+      const v = model.vendor ?? null;
+      if (v === null || v === 'done' || !OPEN.includes(s)) return refuse('vendor_not_engaged');
+      if (command.type === 'vendor_acknowledge') return v === 'engaged' ? to(s) : refuse('already_acknowledged');
+      if (command.type === 'vendor_update') return to(s);
+      // The vendor's part done gives the incident back to the tier, if it was waiting on the vendor.
+      return to(s === 'pending' && model.pendingOnVendor ? 'in_progress' : s);
     }
   }
 }
@@ -663,6 +688,14 @@ describe('the lifecycle, model-based', () => {
           () => `${what()}: checklist of ${TIERS[tier]}`,
         );
 
+      if (command.type === 'engage_vendor') model.vendor = 'engaged';
+      if (command.type === 'vendor_acknowledge') model.vendor = 'acknowledged';
+      if (command.type === 'vendor_done') model.vendor = 'done';
+      model.pendingOnVendor =
+        incident.status !== 'pending'
+          ? false
+          : command.type === 'engage_vendor' || (command.type === 'pend' ? command.reason === 'vendor' : (model.pendingOnVendor ?? false));
+      same(incident.vendorStatus, model.vendor ?? null, () => `${what()}: vendorStatus ${incident.vendorStatus}`);
       model.status = incident.status;
       model.tier = to;
       model.escalations += events.filter((e) => e.kind === 'escalated').length;

@@ -83,6 +83,9 @@ function incidentValues(overrides: Partial<Omit<Incident, 'id'>> & { requesterId
     acknowledgedAt: null,
     resolvedAt: null,
     closedAt: null,
+    vendorId: null,
+    vendorTicket: null,
+    vendorStatus: null,
     seq: 1,
     ...overrides,
   };

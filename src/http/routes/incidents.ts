@@ -110,7 +110,7 @@ function toCommand(path: CommandPath, body: Record<string, unknown>): IncidentCo
 const clockSchema = z
   .object({
     id: z.string().describe('e.g. L2@4:resolve (the resolve clock of the stint at L2 that began with event 4) or category:gdpr-art33'),
-    kind: z.enum(['acknowledge', 'resolve', 'category']),
+    kind: z.enum(['acknowledge', 'resolve', 'category', 'vendor']),
     tier: z.string().nullable(),
     target: z.string().describe('ISO 8601 duration of business time'),
     elapsedMs: z.number(),

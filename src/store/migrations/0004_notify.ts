@@ -83,4 +83,5 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
 
   await db.schema.alterTable('incidents').addColumn('vendor_id', 'bigint').execute();
   await db.schema.alterTable('incidents').addColumn('vendor_ticket', 'text').execute();
+  await db.schema.alterTable('incidents').addColumn('vendor_status', 'text').execute();
 }
