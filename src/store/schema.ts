@@ -105,6 +105,8 @@ export interface IncidentEventsTable {
   from_tier: string | null;
   to_tier: string | null;
   data: string; // JSON
+  /** SHA-256 chained to the previous event of the incident (src/store/event-chain.ts). */
+  hash: string;
 }
 
 export type UserRow = Selectable<UsersTable>;
