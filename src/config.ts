@@ -15,6 +15,12 @@ export interface Config {
   /** Run the escalation worker inside the server process. */
   worker: boolean;
   workerPollMs: number;
+  /** Served over https (directly or behind a proxy): send HSTS and mark cookies Secure. */
+  https: boolean;
+  /** Largest accepted request header block, in bytes (431 beyond). */
+  headerLimit: number;
+  /** Sign-in attempts allowed per minute for one client address and e-mail (429 beyond). */
+  loginRateLimit: number;
 }
 
 const envSchema = z.object({
@@ -30,6 +36,9 @@ const envSchema = z.object({
   PALIER_TOKEN_TTL_HOURS: z.coerce.number().min(0).default(24 * 30),
   PALIER_WORKER: z.enum(['on', 'off']).default('on'),
   PALIER_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  PALIER_HTTPS: z.enum(['on', 'off']).default('off'),
+  PALIER_HEADER_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  PALIER_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -49,6 +58,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenTtlMs: e.PALIER_TOKEN_TTL_HOURS * 3_600_000,
     worker: e.PALIER_WORKER === 'on',
     workerPollMs: e.PALIER_WORKER_POLL_MS,
+    https: e.PALIER_HTTPS === 'on',
+    headerLimit: e.PALIER_HEADER_LIMIT,
+    loginRateLimit: e.PALIER_LOGIN_RATE_LIMIT,
     ...overrides,
   };
 }

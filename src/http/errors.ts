@@ -46,11 +46,17 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     return send(reply, STATUS[error.kind], error.code, error.message, error.details);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = error.validation.map((v) => ({
-      path: [error.validationContext, ...String(v.instancePath).split('/').filter(Boolean)].join('.'),
-      message: v.message ?? 'invalid',
-    }));
-    return send(reply, 400, 'validation_failed', 'The request does not match the expected shape', details);
+    const pathOf = (instancePath: unknown, ...more: string[]) =>
+      [error.validationContext, ...String(instancePath).split('/').filter(Boolean), ...more].join('.');
+    // Unknown fields are named one by one: nothing outside a schema is ever taken (no mass assignment).
+    const details = error.validation.flatMap((v) =>
+      v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys)
+        ? (v.params.keys as unknown[]).map((key) => ({ path: pathOf(v.instancePath, String(key)), message: 'unknown field' }))
+        : [{ path: pathOf(v.instancePath), message: v.message ?? 'invalid' }],
+    );
+    const unknown = details.filter((d) => d.message === 'unknown field').map((d) => d.path);
+    const message = unknown.length ? `Unknown field(s): ${unknown.join(', ')}` : 'The request does not match the expected shape';
+    return send(reply, 400, 'validation_failed', message, details);
   }
   const fe = error as FastifyError;
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.statusCode === 400 && error instanceof SyntaxError)) {

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -20,6 +21,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
     bodyLimit: config.bodyLimit,
     routerOptions: { maxParamLength: 200 },
     requestIdHeader: 'x-request-id',
+    http: { maxHeaderSize: config.headerLimit },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -32,6 +34,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   app.removeContentTypeParser('text/plain');
 
   await app.register(fastifyCookie);
+  await registerSecurityHeaders(app, config);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

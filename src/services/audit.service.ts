@@ -35,7 +35,10 @@ export async function verifyAuditChains(store: Store): Promise<AuditReport> {
       .selectFrom('incident_events')
       .selectAll()
       .where((eb) =>
-        eb.or([eb('incident_id', '>', after.incident), eb.and([eb('incident_id', '=', after.incident), eb('seq', '>', after.seq)])]),
+        eb.or([
+          eb('incident_id', '>', after.incident),
+          eb.and([eb('incident_id', '=', after.incident), eb('seq', '>', after.seq)]),
+        ]),
       )
       .orderBy('incident_id')
       .orderBy('seq')
@@ -64,7 +67,13 @@ export async function verifyAuditChains(store: Store): Promise<AuditReport> {
   let incidents = 0;
   let afterId = 0;
   for (;;) {
-    const rows = await db.selectFrom('incidents').select(['id', 'seq']).where('id', '>', afterId).orderBy('id').limit(PAGE).execute();
+    const rows = await db
+      .selectFrom('incidents')
+      .select(['id', 'seq'])
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       const id = Number(r.id);

@@ -18,8 +18,11 @@ function auditVerify(t: TestServer): Promise<{ code: number; stdout: string; std
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...databaseEnv(t) };
   if (!env.DATABASE_URL) delete env.DATABASE_URL;
   return new Promise((done) =>
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'], { cwd: ROOT, env, timeout: 50_000 }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify'],
+      { cwd: ROOT, env, timeout: 50_000 },
+      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -67,14 +70,23 @@ describe.each(ENGINES)('tamper-evident audit on %s', (engine: EngineName) => {
     // A few events on each, so chains are longer than one link.
     for (const id of ids) {
       expect((await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: agent })).status).toBe(200);
-      expect((await t.api('POST', `/api/v1/incidents/${id}/comments`, { as: requester, body: { body: 'Still jammed' } })).status).toBe(201);
-      expect((await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: agent, body: { reason: 'Needs L2' } })).status).toBe(200);
+      expect(
+        (await t.api('POST', `/api/v1/incidents/${id}/comments`, { as: requester, body: { body: 'Still jammed' } })).status,
+      ).toBe(201);
+      expect((await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: agent, body: { reason: 'Needs L2' } })).status).toBe(
+        200,
+      );
     }
   }, 60_000);
   afterAll(async () => t?.close());
 
   it('stores on every event the hash of its content chained to the previous event', async () => {
-    const rows = await t.palier.services.store.db.selectFrom('incident_events').selectAll().where('incident_id', '=', ids[0]!).orderBy('seq').execute();
+    const rows = await t.palier.services.store.db
+      .selectFrom('incident_events')
+      .selectAll()
+      .where('incident_id', '=', ids[0]!)
+      .orderBy('seq')
+      .execute();
     expect(rows.length).toBeGreaterThanOrEqual(4);
     let previous = GENESIS;
     for (const row of rows) {
@@ -100,7 +112,12 @@ describe.each(ENGINES)('tamper-evident audit on %s', (engine: EngineName) => {
   it('reports a rewritten event at its own link, and exits non-zero', async () => {
     const store = t.palier.services.store;
     const where = (db: Store['db']) => db.updateTable('incident_events').where('incident_id', '=', ids[1]!).where('seq', '=', 3);
-    const original = await store.db.selectFrom('incident_events').select('data').where('incident_id', '=', ids[1]!).where('seq', '=', 3).executeTakeFirstOrThrow();
+    const original = await store.db
+      .selectFrom('incident_events')
+      .select('data')
+      .where('incident_id', '=', ids[1]!)
+      .where('seq', '=', 3)
+      .executeTakeFirstOrThrow();
     await tamper(store, (db) => where(db).set({ data: '{"body":"Fixed by itself"}' }).execute());
     const report = await verifyAuditChains(store);
     expect(report.broken).toEqual({ incidentId: ids[1], seq: 3, reason: 'hash_mismatch' });
@@ -114,10 +131,19 @@ describe.each(ENGINES)('tamper-evident audit on %s', (engine: EngineName) => {
 
   it('reports the next link when the rewritten event was given a fresh hash of its own', async () => {
     const store = t.palier.services.store;
-    const rows = await store.db.selectFrom('incident_events').selectAll().where('incident_id', '=', ids[2]!).orderBy('seq').execute();
+    const rows = await store.db
+      .selectFrom('incident_events')
+      .selectAll()
+      .where('incident_id', '=', ids[2]!)
+      .orderBy('seq')
+      .execute();
     const forged: IncidentEvent = { ...eventFromRow(rows[1]!), actorId: requester.id };
     const where = (db: Store['db']) => db.updateTable('incident_events').where('incident_id', '=', ids[2]!).where('seq', '=', 2);
-    await tamper(store, (db) => where(db).set({ actor_id: requester.id, hash: eventHash(forged, rows[0]!.hash) }).execute());
+    await tamper(store, (db) =>
+      where(db)
+        .set({ actor_id: requester.id, hash: eventHash(forged, rows[0]!.hash) })
+        .execute(),
+    );
     expect((await verifyAuditChains(store)).broken).toEqual({ incidentId: ids[2], seq: 3, reason: 'hash_mismatch' });
     await tamper(store, (db) => where(db).set({ actor_id: rows[1]!.actor_id, hash: rows[1]!.hash }).execute());
     expect((await verifyAuditChains(store)).broken).toBeNull();
@@ -128,13 +154,17 @@ describe.each(ENGINES)('tamper-evident audit on %s', (engine: EngineName) => {
     await tamper(store, (db) => db.deleteFrom('incident_events').where('incident_id', 'in', [ids[1]!, ids[2]!]).execute());
     // With ids[1] and ids[2] gone entirely, their projections still claim events: lost tails.
     expect((await verifyAuditChains(store)).broken).toEqual({ incidentId: ids[1], seq: 1, reason: 'events_missing_at_end' });
-    await tamper(store, (db) => db.deleteFrom('incident_events').where('incident_id', '=', ids[0]!).where('seq', '=', 2).execute());
+    await tamper(store, (db) =>
+      db.deleteFrom('incident_events').where('incident_id', '=', ids[0]!).where('seq', '=', 2).execute(),
+    );
     expect((await verifyAuditChains(store)).broken).toEqual({ incidentId: ids[0], seq: 2, reason: 'missing_event' });
   });
 });
 
 async function dbPath(t: TestServer): Promise<string | undefined> {
-  const row = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(t.palier.services.store.db);
+  const row = await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(
+    t.palier.services.store.db,
+  );
   return row.rows[0]?.file;
 }
 async function dbUrl(t: TestServer): Promise<string> {
@@ -153,24 +183,57 @@ describe.each(ENGINES)('migration 0006 on %s', (engine: EngineName) => {
       const db = store.db;
       const user = await db
         .insertInto('users')
-        .values({ email: 'old@example.test', password_hash: null, role: 'requester', display_name: 'Old', locale: 'fr', tiers: '[]', created_at: 1 })
+        .values({
+          email: 'old@example.test',
+          password_hash: null,
+          role: 'requester',
+          display_name: 'Old',
+          locale: 'fr',
+          tiers: '[]',
+          created_at: 1,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await db.insertInto('matrix_versions').values({ version: 1, definition: '{}', created_at: 1, created_by: null, comment: null }).execute();
+      await db
+        .insertInto('matrix_versions')
+        .values({ version: 1, definition: '{}', created_at: 1, created_by: null, comment: null })
+        .execute();
       for (let n = 0; n < 2; n++) {
         const inc = await db
           .insertInto('incidents')
           .values({
-            title: 'Old', description: '', category: 'c', impact: 3, urgency: 3, priority: 'P5', requester_id: user.id, assignee_id: null,
-            tier: 'L1', status: 'new', is_open: 1, pending_reason: null, matrix_version: 1, checklist: '{}', reopen_count: 0,
-            escalation_count: 0, resolution: null, tier_entered_at: 1, created_at: 1, updated_at: 1, acknowledged_at: null,
-            resolved_at: null, closed_at: null, seq: 3,
+            title: 'Old',
+            description: '',
+            category: 'c',
+            impact: 3,
+            urgency: 3,
+            priority: 'P5',
+            requester_id: user.id,
+            assignee_id: null,
+            tier: 'L1',
+            status: 'new',
+            is_open: 1,
+            pending_reason: null,
+            matrix_version: 1,
+            checklist: '{}',
+            reopen_count: 0,
+            escalation_count: 0,
+            resolution: null,
+            tier_entered_at: 1,
+            created_at: 1,
+            updated_at: 1,
+            acknowledged_at: null,
+            resolved_at: null,
+            closed_at: null,
+            seq: 3,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
         for (let seq = 1; seq <= 3; seq++)
           await sql`insert into incident_events (incident_id, seq, at, actor_id, kind, from_tier, to_tier, data)
-            values (${inc.id}, ${seq}, ${1000 + seq}, null, 'commented', 'L1', 'L1', ${JSON.stringify({ body: `note ${seq}`, n })})`.execute(db);
+            values (${inc.id}, ${seq}, ${1000 + seq}, null, 'commented', 'L1', 'L1', ${JSON.stringify({ body: `note ${seq}`, n })})`.execute(
+            db,
+          );
       }
       await migrateToLatest(store);
       const report = await verifyAuditChains(store);
