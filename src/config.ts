@@ -21,6 +21,8 @@ export interface Config {
   headerLimit: number;
   /** Sign-in attempts allowed per minute for one client address and e-mail (429 beyond). */
   loginRateLimit: number;
+  /** Where logs go instead of standard output (tests read them). Not from the environment. */
+  logStream?: { write(line: string): void };
 }
 
 const envSchema = z.object({

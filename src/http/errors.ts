@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
+import { logSecurity } from './security-log.js';
 
 export const errorSchema = z
   .object({
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
 };
 
@@ -43,6 +45,8 @@ function send(reply: FastifyReply, status: number, code: string, message: string
 /** The one place where failures become HTTP responses. Never leaks a stack trace. */
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DomainError) {
+    if (error.kind === 'forbidden')
+      logSecurity(request, 'access_refused', { userId: request.actor?.id ?? null, role: request.actor?.role ?? null, reason: error.message });
     return send(reply, STATUS[error.kind], error.code, error.message, error.details);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {

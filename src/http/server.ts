@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { GroupedRateLimitStore } from './rate-limit-store.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
@@ -17,7 +19,11 @@ import { userRoutes } from './routes/users.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      ...(config.logStream ? { stream: config.logStream } : {}),
+    },
     bodyLimit: config.bodyLimit,
     routerOptions: { maxParamLength: 200 },
     requestIdHeader: 'x-request-id',
@@ -35,6 +41,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
 
   await app.register(fastifyCookie);
   await registerSecurityHeaders(app, config);
+  await app.register(fastifyRateLimit, { global: false, store: GroupedRateLimitStore });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
