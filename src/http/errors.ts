@@ -77,9 +77,39 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   return send(reply, 500, 'internal_error', 'Something went wrong on our side');
 }
 
-function isDatabaseUnavailable(error: Error): boolean {
+/**
+ * Failures that mean "the database cannot be reached or is going away", not "this request is
+ * wrong": network errors, PostgreSQL connection and shutdown classes (08, 57P0x, 53300), and the
+ * pg driver's own messages for a connection lost or never made.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'SQLITE_BUSY',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|Connection ended/i;
+
+export function isDatabaseUnavailable(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', 'SQLITE_BUSY'].includes(code);
+  if (UNAVAILABLE_CODES.has(code)) return true;
+  // AggregateError (several addresses refused) carries the codes on its members.
+  if (error instanceof AggregateError) return error.errors.some((e) => e instanceof Error && isDatabaseUnavailable(e));
+  return UNAVAILABLE_MESSAGES.test(error.message ?? '');
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
