@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { registerInputGuards } from './input-guards.js';
 import { GroupedRateLimitStore } from './rate-limit-store.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { authRoutes } from './routes/auth.js';
@@ -38,6 +39,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   app.setNotFoundHandler(notFoundHandler);
   // The API speaks JSON only; any other body is refused with 415 before validation.
   app.removeContentTypeParser('text/plain');
+  registerInputGuards(app);
 
   await app.register(fastifyCookie);
   await registerSecurityHeaders(app, config);
