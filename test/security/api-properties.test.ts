@@ -136,7 +136,10 @@ function expectValidState(i: Incident, tiers: string[]) {
   expect(i.status === 'pending').toBe(i.pendingReason !== null);
   if (i.status === 'resolved' || i.status === 'closed') expect(i.resolvedAt).not.toBeNull();
   if (i.status === 'closed') expect(i.closedAt).not.toBeNull();
-  if (OPEN_STATUSES.includes(i.status) && i.status !== 'new') expect(i.acknowledgedAt).not.toBeNull();
+  // (An incident resolved straight from new and reopened is in progress without ever being acknowledged.)
+  if (i.status === 'acknowledged') expect(i.acknowledgedAt).not.toBeNull();
+  if (OPEN_STATUSES.includes(i.status)) expect(i.resolvedAt).toBeNull();
+  expect(i.closedAt === null).toBe(i.status !== 'closed');
   expect(i.seq).toBeGreaterThanOrEqual(1);
 }
 
