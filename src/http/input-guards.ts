@@ -15,9 +15,10 @@ export function registerInputGuards(app: FastifyInstance) {
       return done(invalid('invalid_character', 'Text may not contain the NUL character (\\u0000)'), undefined);
     parseJson(request, body as string, done);
   });
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const query = request.url.indexOf('?');
-    if (query !== -1 && /%00/.test(request.url.slice(query)))
-      throw invalid('invalid_character', 'Text may not contain the NUL character (%00)');
+    if (query !== -1 && request.url.includes('%00', query))
+      done(invalid('invalid_character', 'Text may not contain the NUL character (%00)'));
+    else done();
   });
 }

@@ -39,10 +39,10 @@ export async function buildServer(services: Services, config: Config): Promise<F
   app.setNotFoundHandler(notFoundHandler);
   // The API speaks JSON only; any other body is refused with 415 before validation.
   app.removeContentTypeParser('text/plain');
-  registerInputGuards(app);
 
   await app.register(fastifyCookie);
   await registerSecurityHeaders(app, config);
+  registerInputGuards(app);
   await app.register(fastifyRateLimit, { global: false, store: GroupedRateLimitStore });
   await app.register(fastifySwagger, {
     openapi: {

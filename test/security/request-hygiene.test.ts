@@ -132,6 +132,7 @@ describe.each(ENGINES)('request hygiene on %s', (engine: EngineName) => {
       await t.api('GET', '/healthz'),
       await t.api('GET', '/api/v1/matrix', { as: admin }),
       await t.api('GET', '/nowhere'),
+      await t.api('GET', '/api/v1/incidents?text=%00', { as: admin }),
       await t.api('GET', '/api/v1/matrix'),
     ]) {
       expect(res.headers.get('content-security-policy')).toBe(EXPECTED_CSP);
