@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -21,6 +21,10 @@ export interface Config {
   headerLimit: number;
   /** Sign-in attempts allowed per minute for one client address and e-mail (429 beyond). */
   loginRateLimit: number;
+  /** Where attachment files are stored. */
+  attachmentsDir: string;
+  /** Largest accepted attachment, in bytes. */
+  attachmentMaxBytes: number;
   /** Where logs go instead of standard output (tests read them). Not from the environment. */
   logStream?: { write(line: string): void };
 }
@@ -41,6 +45,8 @@ const envSchema = z.object({
   PALIER_HTTPS: z.enum(['on', 'off']).default('off'),
   PALIER_HEADER_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
   PALIER_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  PALIER_ATTACHMENTS_DIR: z.string().optional(),
+  PALIER_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -63,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     https: e.PALIER_HTTPS === 'on',
     headerLimit: e.PALIER_HEADER_LIMIT,
     loginRateLimit: e.PALIER_LOGIN_RATE_LIMIT,
+    // Beside the SQLite file by default (./data/attachments).
+    attachmentsDir: resolve(e.PALIER_ATTACHMENTS_DIR ?? join(dirname(resolve(e.PALIER_DB)), 'attachments')),
+    attachmentMaxBytes: e.PALIER_ATTACHMENT_MAX_BYTES,
     ...overrides,
   };
 }

@@ -32,6 +32,11 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_REQ_FILE_TOO_LARGE: 'attachment_too_large',
+  FST_FILES_LIMIT: 'too_many_files',
+  FST_FIELDS_LIMIT: 'unknown_field',
+  FST_PARTS_LIMIT: 'too_many_parts',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
 };
 
 function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {

@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,6 +13,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { registerInputGuards } from './input-guards.js';
 import { GroupedRateLimitStore } from './rate-limit-store.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -44,6 +46,8 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await registerSecurityHeaders(app, config);
   registerInputGuards(app);
   await app.register(fastifyRateLimit, { global: false, store: GroupedRateLimitStore });
+  // Attachments only: one file per request, no other fields, size capped while it streams in.
+  await app.register(fastifyMultipart, { limits: { fileSize: config.attachmentMaxBytes, files: 1, fields: 0, parts: 1, headerPairs: 50 } });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -79,5 +83,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
+  await app.register(attachmentRoutes(services, config));
   return app;
 }

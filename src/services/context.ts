@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import { AttachmentRepository } from '../store/attachment.repository.js';
 import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
@@ -13,6 +14,7 @@ export interface Services {
   incidents: IncidentRepository;
   users: UserRepository;
   escalations: EscalationRepository;
+  attachments: AttachmentRepository;
 }
 
 export function createServices(store: Store, clock: Clock): Services {
@@ -23,5 +25,6 @@ export function createServices(store: Store, clock: Clock): Services {
     incidents: new IncidentRepository(store.db, store.engine),
     users: new UserRepository(store.db),
     escalations: new EscalationRepository(store.engine),
+    attachments: new AttachmentRepository(store.db),
   };
 }

@@ -9,6 +9,22 @@ export interface Database {
   incident_events: IncidentEventsTable;
   escalation_schedule: EscalationScheduleTable;
   outbox: OutboxTable;
+  attachments: AttachmentsTable;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  incident_id: number;
+  /** The uploader's file name, cleaned; only ever shown, never used as a path. */
+  file_name: string;
+  /** Random name of the stored file. */
+  storage_name: string;
+  /** Detected from the content, not taken from the upload. */
+  content_type: string;
+  size: number;
+  sha256: string;
+  uploaded_by: number;
+  created_at: number;
 }
 
 export interface EscalationScheduleTable {

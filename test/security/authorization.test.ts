@@ -21,6 +21,8 @@ interface Prepared {
   token?: string;
   /** The incident the request acts on: a refused request must leave its timeline as it was. */
   incidentId?: number;
+  /** A multipart body instead of JSON. */
+  form?: () => FormData;
 }
 
 interface Fixtures {
@@ -72,6 +74,12 @@ const on =
     const id = await f.incident(state, opts);
     return { path: `/api/v1/incidents/${id}/${action}`, body, incidentId: id };
   };
+
+const textFile = () => {
+  const form = new FormData();
+  form.append('file', new Blob(['Journal du routeur\n']), 'routeur.log');
+  return form;
+};
 
 const newIncident = {
   title: 'Imprimante HS',
@@ -172,6 +180,27 @@ const TABLE: Record<string, Row> = {
     },
   },
 
+  'POST /api/v1/incidents/{id}/attachments': {
+    expect: ownerOrStaff(201),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}/attachments`, form: textFile }),
+  },
+  'GET /api/v1/incidents/{id}/attachments': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}/attachments` }),
+  },
+  'GET /api/v1/incidents/{id}/attachments/{attachmentId}': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => {
+      const id = await f.incident('new');
+      const res = await fetch(`${f.t.url}/api/v1/incidents/${id}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.users.admin.token}` },
+        body: textFile(),
+      });
+      return { path: `/api/v1/incidents/${id}/attachments/${((await res.json()) as Json).id}` };
+    },
+  },
+
   'GET /api/v1/users/me': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/users/me' }) },
   'GET /api/v1/users': { expect: readers(200), prepare: async () => ({ path: '/api/v1/users' }) },
   'GET /api/v1/users/{id}': { expect: readers(200), prepare: async (f) => ({ path: `/api/v1/users/${f.users.requesterA.id}` }) },
@@ -259,7 +288,13 @@ describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName
         const p = await row.prepare(f, who);
         const token = p.token ?? (who === 'anonymous' ? undefined : f.users[who].token);
         const before = p.incidentId ? await t.palier.services.incidents.events(p.incidentId) : undefined;
-        const res = await t.api(method, p.path, { body: p.body, headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+        const res = p.form
+          ? await fetch(t.url + p.path, { method, headers, body: p.form() }).then(async (r) => ({
+              status: r.status,
+              body: await r.text(),
+            }))
+          : await t.api(method, p.path, { body: p.body, headers });
         const expected = row.expect[who];
         if (res.status !== expected)
           mismatches.push(`${route} as ${who}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body).slice(0, 160)}`);

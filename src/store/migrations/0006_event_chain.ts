@@ -4,10 +4,25 @@ import type { IncidentEvent } from '../../domain/incident.js';
 import { eventHash, GENESIS } from '../event-chain.js';
 
 /**
- * Chains every incident's events with SHA-256 hashes (tamper-evident audit). Events stored before
+ * Adds incident attachments, and chains every incident's events with SHA-256 hashes (tamper-evident audit). Events stored before
  * this migration get their hashes here: the append-only trigger is lifted for that one pass only.
  */
 export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
+  // Files attached to incidents: stored under server-made names, described here.
+  await db.schema
+    .createTable('attachments')
+    .addColumn('id', engine === 'sqlite' ? 'integer' : 'bigserial', (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('incident_id', 'bigint', (c) => c.notNull().references('incidents.id'))
+    .addColumn('file_name', 'text', (c) => c.notNull())
+    .addColumn('storage_name', 'text', (c) => c.notNull().unique())
+    .addColumn('content_type', 'text', (c) => c.notNull())
+    .addColumn('size', 'bigint', (c) => c.notNull())
+    .addColumn('sha256', 'text', (c) => c.notNull())
+    .addColumn('uploaded_by', 'bigint', (c) => c.notNull().references('users.id'))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('attachments_incident').on('attachments').columns(['incident_id', 'id']).execute();
+
   await db.schema
     .alterTable('incident_events')
     .addColumn('hash', 'text', (c) => c.notNull().defaultTo(''))
