@@ -11,7 +11,9 @@ export async function up(db: Kysely<unknown>, engine: Engine): Promise<void> {
   // Files attached to incidents: stored under server-made names, described here.
   await db.schema
     .createTable('attachments')
-    .addColumn('id', engine === 'sqlite' ? 'integer' : 'bigserial', (c) => (engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+    .addColumn('id', engine === 'sqlite' ? 'integer' : 'bigserial', (c) =>
+      engine === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey(),
+    )
     .addColumn('incident_id', 'bigint', (c) => c.notNull().references('incidents.id'))
     .addColumn('file_name', 'text', (c) => c.notNull())
     .addColumn('storage_name', 'text', (c) => c.notNull().unique())
