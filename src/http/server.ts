@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -46,8 +45,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await registerSecurityHeaders(app, config);
   registerInputGuards(app);
   await app.register(fastifyRateLimit, { global: false, store: GroupedRateLimitStore });
-  // Attachments only: one file per request, no other fields, size capped while it streams in.
-  await app.register(fastifyMultipart, { limits: { fileSize: config.attachmentMaxBytes, files: 1, fields: 0, parts: 1, headerPairs: 50 } });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,3 +1,4 @@
+import fastifyMultipart from '@fastify/multipart';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
@@ -39,6 +40,12 @@ function disposition(fileName: string): string {
 export function attachmentRoutes(services: Services, config: Config): FastifyPluginAsyncZod {
   const dir = config.attachmentsDir;
   return async (app) => {
+    // Registered in this plugin only: other routes keep refusing multipart bodies with 415.
+    // One file per request, no other fields, size capped while it streams in.
+    await app.register(fastifyMultipart, {
+      limits: { fileSize: config.attachmentMaxBytes, files: 1, fields: 0, parts: 1, headerPairs: 50 },
+    });
+
     app.post(
       '/api/v1/incidents/:id/attachments',
       {
