@@ -15,6 +15,7 @@ import { createServices } from '../src/services/context.js';
 import { ensureSeedMatrix, saveMatrix } from '../src/services/matrix.service.js';
 import { openStore, type Store } from '../src/store/database.js';
 import { eventToRow, toRow } from '../src/store/incident.repository.js';
+import { GENESIS } from '../src/store/event-chain.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import type { Database, EscalationScheduleTable, IncidentEventsTable, IncidentsTable } from '../src/store/schema.js';
 import { freshDatabase, postgresReachable, type BenchDatabase } from './lib/databases.js';
@@ -71,7 +72,7 @@ async function seed(p: Prepared, createdAt: (i: number) => number, count: number
       const event: IncidentEvent = { ...change, incidentId: id, seq: 1, at, actorId: p.requesterId };
       const incident = apply(undefined, event);
       incidents.push({ id, ...toRow(incident) });
-      events.push(eventToRow(event));
+      events.push(eventToRow(event, GENESIS));
       const w = wakeUpOf(incident, [event], p.matrix, at)!;
       wakeUps.push({ incident_id: id, due_at: w.dueAt, order_at: w.orderAt });
     }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
 export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -20,6 +20,18 @@ export interface Config {
   /** Base URL people reach this instance at, for links in notifications. */
   publicUrl: string;
   notify: NotifyConfig;
+  /** Served over https (directly or behind a proxy): send HSTS and mark cookies Secure. */
+  https: boolean;
+  /** Largest accepted request header block, in bytes (431 beyond). */
+  headerLimit: number;
+  /** Sign-in attempts allowed per minute for one client address and e-mail (429 beyond). */
+  loginRateLimit: number;
+  /** Where attachment files are stored. */
+  attachmentsDir: string;
+  /** Largest accepted attachment, in bytes. */
+  attachmentMaxBytes: number;
+  /** Where logs go instead of standard output (tests read them). Not from the environment. */
+  logStream?: { write(line: string): void };
 }
 
 export interface NotifyConfig {
@@ -64,6 +76,11 @@ const envSchema = z.object({
   PALIER_NOTIFY_GROUP_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   PALIER_WEBHOOK_ALLOWLIST: z.string().default(''),
+  PALIER_HTTPS: z.enum(['on', 'off']).default('off'),
+  PALIER_HEADER_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  PALIER_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  PALIER_ATTACHMENTS_DIR: z.string().optional(),
+  PALIER_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -96,6 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       webhookAllowList: e.PALIER_WEBHOOK_ALLOWLIST.split(',').map((r) => r.trim()).filter(Boolean),
       pollMs: 500,
     },
+    https: e.PALIER_HTTPS === 'on',
+    headerLimit: e.PALIER_HEADER_LIMIT,
+    loginRateLimit: e.PALIER_LOGIN_RATE_LIMIT,
+    // Beside the SQLite file by default (./data/attachments).
+    attachmentsDir: resolve(e.PALIER_ATTACHMENTS_DIR ?? join(dirname(resolve(e.PALIER_DB)), 'attachments')),
+    attachmentMaxBytes: e.PALIER_ATTACHMENT_MAX_BYTES,
     ...overrides,
   };
 }

@@ -9,7 +9,7 @@ import {
 import { DEFAULT_PRIORITY_TABLE, priorityOf, type Level } from '../../src/domain/priority.js';
 import { addUser } from '../../src/services/auth.service.js';
 import type { Services } from '../../src/services/context.js';
-import { eventToRow, toRow } from '../../src/store/incident.repository.js';
+import { chainedEventRows, toRow } from '../../src/store/incident.repository.js';
 import type { Database, IncidentEventsTable, IncidentsTable } from '../../src/store/schema.js';
 
 /** Small deterministic PRNG (mulberry32), so two runs seed the same data. */
@@ -147,7 +147,7 @@ export async function seedIncidents(services: Services, options: SeedOptions): P
     eventCount += events.length;
 
     const row: Insertable<IncidentsTable> = { id, ...toRow(incident) };
-    const eventRows: Array<Insertable<IncidentEventsTable>> = events.map(eventToRow);
+    const eventRows: Array<Insertable<IncidentEventsTable>> = chainedEventRows(events);
     return { row, eventRows };
   };
 

@@ -12,6 +12,7 @@ import { systemClock } from '../domain/clock.js';
 import { openStore } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { EscalationWorker } from '../engine/worker.js';
+import { verifyAuditChains } from '../services/audit.service.js';
 
 const integer = (value: string) => {
   const n = Number(value);
@@ -158,6 +159,21 @@ matrix
       );
     const saved = await withServices((s) => saveMatrix(s, null, parsed.data, { comment: opts.comment ?? `Imported from ${file}` }));
     console.log(`Stored matrix version ${saved.version}`);
+  });
+
+const audit = program.command('audit').description('Check the audit trail');
+audit
+  .command('verify')
+  .description("Recompute every incident's event hash chain; exit 1 at the first broken link")
+  .action(async () => {
+    const report = await withServices((s) => verifyAuditChains(s.store));
+    if (report.broken) {
+      const { incidentId, seq, reason } = report.broken;
+      console.error(`Broken audit chain: incident ${incidentId}, event ${seq} (${reason.replaceAll('_', ' ')})`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`Audit chains verified: ${report.incidents} incidents, ${report.events} events`);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

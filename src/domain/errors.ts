@@ -2,7 +2,15 @@
  * The closed set of failures a use case can report. The HTTP layer maps each kind to one status,
  * in one place (src/http/errors.ts).
  */
-export type ErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unavailable';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited'
+  | 'unavailable';
 
 export interface ErrorDetail {
   path: string;

@@ -4,6 +4,7 @@ import { DomainError, forbidden } from '../domain/errors.js';
 import { can, type Actor, type Permission } from '../domain/policy.js';
 import { actorForToken } from '../services/auth.service.js';
 import type { Services } from '../services/context.js';
+import { logSecurity } from './security-log.js';
 
 export const SESSION_COOKIE = 'palier_session';
 
@@ -33,7 +34,10 @@ export function registerAuth(app: FastifyInstance, services: Services) {
     const { token, viaCookie } = credentials(request);
     if (!token) throw unauthorized();
     const actor = await actorForToken(services, token);
-    if (!actor) throw new DomainError('unauthorized', 'invalid_token', 'The token is unknown, expired or revoked');
+    if (!actor) {
+      logSecurity(request, 'invalid_token', { via: viaCookie ? 'cookie' : 'bearer' });
+      throw new DomainError('unauthorized', 'invalid_token', 'The token is unknown, expired or revoked');
+    }
     if (viaCookie && !['GET', 'HEAD'].includes(request.method)) checkSameOrigin(request);
     request.actor = actor;
     if (config.permission && !can(actor, config.permission)) throw forbidden();

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
+import { logSecurity } from './security-log.js';
 
 export const errorSchema = z
   .object({
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
 };
 
@@ -30,6 +32,11 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_REQ_FILE_TOO_LARGE: 'attachment_too_large',
+  FST_FILES_LIMIT: 'too_many_files',
+  FST_FIELDS_LIMIT: 'unknown_field',
+  FST_PARTS_LIMIT: 'too_many_parts',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
 };
 
 function send(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
@@ -43,14 +50,22 @@ function send(reply: FastifyReply, status: number, code: string, message: string
 /** The one place where failures become HTTP responses. Never leaks a stack trace. */
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DomainError) {
+    if (error.kind === 'forbidden')
+      logSecurity(request, 'access_refused', { userId: request.actor?.id ?? null, role: request.actor?.role ?? null, reason: error.message });
     return send(reply, STATUS[error.kind], error.code, error.message, error.details);
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const details = error.validation.map((v) => ({
-      path: [error.validationContext, ...String(v.instancePath).split('/').filter(Boolean)].join('.'),
-      message: v.message ?? 'invalid',
-    }));
-    return send(reply, 400, 'validation_failed', 'The request does not match the expected shape', details);
+    const pathOf = (instancePath: unknown, ...more: string[]) =>
+      [error.validationContext, ...String(instancePath).split('/').filter(Boolean), ...more].join('.');
+    // Unknown fields are named one by one: nothing outside a schema is ever taken (no mass assignment).
+    const details = error.validation.flatMap((v) =>
+      v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys)
+        ? (v.params.keys as unknown[]).map((key) => ({ path: pathOf(v.instancePath, String(key)), message: 'unknown field' }))
+        : [{ path: pathOf(v.instancePath), message: v.message ?? 'invalid' }],
+    );
+    const unknown = details.filter((d) => d.message === 'unknown field').map((d) => d.path);
+    const message = unknown.length ? `Unknown field(s): ${unknown.join(', ')}` : 'The request does not match the expected shape';
+    return send(reply, 400, 'validation_failed', message, details);
   }
   const fe = error as FastifyError;
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.statusCode === 400 && error instanceof SyntaxError)) {
@@ -67,9 +82,39 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   return send(reply, 500, 'internal_error', 'Something went wrong on our side');
 }
 
-function isDatabaseUnavailable(error: Error): boolean {
+/**
+ * Failures that mean "the database cannot be reached or is going away", not "this request is
+ * wrong": network errors, PostgreSQL connection and shutdown classes (08, 57P0x, 53300), and the
+ * pg driver's own messages for a connection lost or never made.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'SQLITE_BUSY',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed|Connection ended/i;
+
+export function isDatabaseUnavailable(error: Error): boolean {
   const code = (error as { code?: string }).code ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', 'SQLITE_BUSY'].includes(code);
+  if (UNAVAILABLE_CODES.has(code)) return true;
+  // AggregateError (several addresses refused) carries the codes on its members.
+  if (error instanceof AggregateError) return error.errors.some((e) => e instanceof Error && isDatabaseUnavailable(e));
+  return UNAVAILABLE_MESSAGES.test(error.message ?? '');
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

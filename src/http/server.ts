@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -8,6 +9,10 @@ import type { Config } from '../config.js';
 import type { Services } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { registerInputGuards } from './input-guards.js';
+import { GroupedRateLimitStore } from './rate-limit-store.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -16,10 +21,15 @@ import { userRoutes } from './routes/users.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      ...(config.logStream ? { stream: config.logStream } : {}),
+    },
     bodyLimit: config.bodyLimit,
     routerOptions: { maxParamLength: 200 },
     requestIdHeader: 'x-request-id',
+    http: { maxHeaderSize: config.headerLimit },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -32,6 +42,9 @@ export async function buildServer(services: Services, config: Config): Promise<F
   app.removeContentTypeParser('text/plain');
 
   await app.register(fastifyCookie);
+  await registerSecurityHeaders(app, config);
+  registerInputGuards(app);
+  await app.register(fastifyRateLimit, { global: false, store: GroupedRateLimitStore });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -67,5 +80,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
+  await app.register(attachmentRoutes(services, config));
   return app;
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import { DomainError, invalid } from '../domain/errors.js';
+import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import type { Actor, Role } from '../domain/policy.js';
-import type { NewUser, User } from '../store/user.repository.js';
+import type { ApiToken, NewUser, User } from '../store/user.repository.js';
 import type { Services } from './context.js';
 
 /** Tokens carry 256 random bits; only their SHA-256 is stored, so a database leak reveals none. */
@@ -24,7 +24,8 @@ export async function issueToken(
   password: string,
   kind: 'api' | 'session',
   ttlMs: number,
-): Promise<{ token: string; user: User; expiresAt: number | null }> {
+  name: string | null = null,
+): Promise<{ token: string; tokenId: number; user: User; expiresAt: number | null }> {
   const user = await s.users.byEmail(email);
   decoyHash ??= hash(randomBytes(16).toString('hex'));
   const ok = await verify(user?.passwordHash ?? (await decoyHash), password).catch(() => false);
@@ -33,41 +34,137 @@ export async function issueToken(
   const { token, hash: tokenHash } = newToken();
   const now = s.clock.now();
   const expiresAt = ttlMs > 0 ? now + ttlMs : null;
-  await s.users.insertToken(user.id, tokenHash, kind, now, expiresAt);
+  const tokenId = await s.users.insertToken(user.id, tokenHash, kind, now, expiresAt, name);
   const { passwordHash: _omit, ...publicUser } = user;
-  return { token, user: publicUser, expiresAt };
+  return { token, tokenId, user: publicUser, expiresAt };
 }
 
 /**
  * Who a token stands for. Answers are kept for one second, so a burst of requests with one token
- * costs one lookup; revoking through this process forgets the token at once, other processes
- * within that second. Expiry is checked on every call.
+ * costs one lookup; revoking a token or changing a user through this process forgets them at
+ * once, other processes within that second. Expiry is checked on every call.
  */
 const TOKEN_CACHE_MS = 1000;
-const tokenCaches = new WeakMap<Services['users'], Map<string, { actor: Actor; expiresAt: number | null; until: number }>>();
+interface TokenCache {
+  entries: Map<string, { actor: Actor; expiresAt: number | null; until: number }>;
+  /** Bumped by every revocation or user change: a lookup that overlapped one is not remembered. */
+  epoch: number;
+}
+const tokenCaches = new WeakMap<Services['users'], TokenCache>();
+
+function tokenCache(s: Services): TokenCache {
+  let cache = tokenCaches.get(s.users);
+  if (!cache) tokenCaches.set(s.users, (cache = { entries: new Map(), epoch: 0 }));
+  return cache;
+}
 
 export async function actorForToken(s: Services, token: string): Promise<Actor | undefined> {
   const hash = hashToken(token);
   const now = s.clock.now();
-  let cache = tokenCaches.get(s.users);
-  if (!cache) tokenCaches.set(s.users, (cache = new Map()));
-  const hit = cache.get(hash);
+  const cache = tokenCache(s);
+  const hit = cache.entries.get(hash);
   if (hit && now < hit.until && (hit.expiresAt === null || now < hit.expiresAt)) return hit.actor;
-  const found = await s.users.actorForToken(hash, now);
+  let epoch = cache.epoch;
+  let found = await s.users.actorForToken(hash, now);
+  // A revocation that landed during the lookup may not be in its answer: ask again, after it.
+  if (cache.epoch !== epoch) {
+    epoch = cache.epoch;
+    found = await s.users.actorForToken(hash, now);
+  }
   if (!found) {
-    cache.delete(hash);
+    cache.entries.delete(hash);
     return undefined;
   }
   const actor = { id: found.id, role: found.role, tiers: found.tiers };
-  if (cache.size >= 10_000) cache.clear();
-  cache.set(hash, { actor, expiresAt: found.expiresAt, until: now + TOKEN_CACHE_MS });
+  if (cache.epoch === epoch) {
+    if (cache.entries.size >= 10_000) cache.entries.clear();
+    cache.entries.set(hash, { actor, expiresAt: found.expiresAt, until: now + TOKEN_CACHE_MS });
+  }
   return actor;
+}
+
+function forgetToken(s: Services, hash: string) {
+  const cache = tokenCache(s);
+  cache.epoch++;
+  cache.entries.delete(hash);
+}
+
+/** Drops every remembered token of a user, so a change to their account counts from the next request. */
+function forgetUser(s: Services, userId: number) {
+  const cache = tokenCache(s);
+  cache.epoch++;
+  for (const [hash, entry] of cache.entries) if (entry.actor.id === userId) cache.entries.delete(hash);
 }
 
 export async function revokeToken(s: Services, token: string): Promise<void> {
   const hash = hashToken(token);
   await s.users.revokeToken(hash, s.clock.now());
-  tokenCaches.get(s.users)?.delete(hash);
+  forgetToken(s, hash);
+}
+
+/** A new API token for the signed-in user, named, optionally expiring; the secret is returned once. */
+export async function createApiToken(
+  s: Services,
+  actor: Actor,
+  name: string,
+  ttlMs: number | null,
+): Promise<{ token: string; id: number; expiresAt: number | null; createdAt: number }> {
+  const { token, hash: tokenHash } = newToken();
+  const now = s.clock.now();
+  const expiresAt = ttlMs ? now + ttlMs : null;
+  const id = await s.users.insertToken(actor.id, tokenHash, 'api', now, expiresAt, name);
+  return { token, id, expiresAt, createdAt: now };
+}
+
+export async function listTokens(s: Services, actor: Actor): Promise<ApiToken[]> {
+  return s.users.activeTokens(actor.id, s.clock.now());
+}
+
+/** Revokes one of the actor's own tokens; another user's token id is answered as unknown. */
+export async function revokeTokenById(s: Services, actor: Actor, id: number): Promise<void> {
+  const hash = await s.users.revokeTokenById(actor.id, id, s.clock.now());
+  if (!hash) throw notFound(`Token ${id}`);
+  forgetToken(s, hash);
+}
+
+export interface UserChange {
+  role?: Role | undefined;
+  tiers?: string[] | undefined;
+  displayName?: string | undefined;
+  locale?: 'fr' | 'en' | undefined;
+  disabled?: boolean | undefined;
+}
+
+/**
+ * Changes a user (administrators). Disabling ends every session and token of the user at once;
+ * a role or tier change applies from their next request. Administrators cannot disable or demote
+ * themselves, so Palier always keeps one.
+ */
+export async function changeUser(
+  s: Services,
+  actor: Actor,
+  id: number,
+  change: UserChange,
+): Promise<{ before: User; after: User; tokensRevoked: number }> {
+  const before = await s.users.byId(id);
+  if (!before) throw notFound(`User ${id}`);
+  if (id === actor.id && (change.disabled === true || (change.role !== undefined && change.role !== before.role)))
+    throw conflict('own_account', 'Administrators cannot disable or demote themselves');
+  const role = change.role ?? before.role;
+  const tiers = change.tiers ?? (change.role !== undefined && change.role !== 'agent' ? [] : before.tiers);
+  await checkTiers(s, role, tiers);
+  const now = s.clock.now();
+  const after = await s.users.update(id, {
+    ...(change.role !== undefined ? { role: change.role } : {}),
+    ...(change.tiers !== undefined || change.role !== undefined ? { tiers } : {}),
+    ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
+    ...(change.locale !== undefined ? { locale: change.locale } : {}),
+    ...(change.disabled !== undefined ? { disabledAt: change.disabled ? now : null } : {}),
+  });
+  if (!after) throw notFound(`User ${id}`);
+  const tokensRevoked = change.disabled ? await s.users.revokeAllTokens(id, now) : 0;
+  forgetUser(s, id);
+  return { before, after, tokensRevoked };
 }
 
 export interface AddUserInput {
@@ -82,18 +179,7 @@ export interface AddUserInput {
 /** Creates a user; agents must belong to at least one tier of the current matrix. */
 export async function addUser(s: Services, input: AddUserInput): Promise<User> {
   const tiers = input.tiers ?? [];
-  if (input.role === 'agent') {
-    if (tiers.length === 0) throw invalid('tier_required', 'An agent needs at least one tier', [{ path: 'tiers', message: 'e.g. ["L1"]' }]);
-    const matrix = await s.matrices.current();
-    const known = new Set(matrix?.tiers.map((t) => t.key));
-    const unknown = tiers.filter((t) => !known.has(t));
-    if (unknown.length)
-      throw invalid('unknown_tier', `Unknown tier ${unknown.join(', ')}`, [
-        { path: 'tiers', message: `expected some of: ${[...known].join(', ')}` },
-      ]);
-  } else if (tiers.length > 0) {
-    throw invalid('tiers_for_agents_only', 'Only agents belong to tiers', [{ path: 'tiers', message: 'remove, or use role agent' }]);
-  }
+  await checkTiers(s, input.role, tiers);
   if (await s.users.byEmail(input.email))
     throw new DomainError('conflict', 'email_taken', `A user with e-mail ${input.email} already exists`);
   const user: NewUser = {
@@ -105,4 +191,20 @@ export async function addUser(s: Services, input: AddUserInput): Promise<User> {
     tiers,
   };
   return s.users.insert(user, s.clock.now());
+}
+
+/** Agents must belong to at least one tier of the current matrix; other roles to none. */
+async function checkTiers(s: Services, role: Role, tiers: string[]): Promise<void> {
+  if (role === 'agent') {
+    if (tiers.length === 0) throw invalid('tier_required', 'An agent needs at least one tier', [{ path: 'tiers', message: 'e.g. ["L1"]' }]);
+    const matrix = await s.matrices.current();
+    const known = new Set(matrix?.tiers.map((t) => t.key));
+    const unknown = tiers.filter((t) => !known.has(t));
+    if (unknown.length)
+      throw invalid('unknown_tier', `Unknown tier ${unknown.join(', ')}`, [
+        { path: 'tiers', message: `expected some of: ${[...known].join(', ')}` },
+      ]);
+  } else if (tiers.length > 0) {
+    throw invalid('tiers_for_agents_only', 'Only agents belong to tiers', [{ path: 'tiers', message: 'remove, or use role agent' }]);
+  }
 }

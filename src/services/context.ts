@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import { AttachmentRepository } from '../store/attachment.repository.js';
 import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
@@ -19,6 +20,7 @@ export interface Services {
   signer: Signer;
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
   site: Site;
+  attachments: AttachmentRepository;
 }
 
 export interface Site {
@@ -43,5 +45,6 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     escalations: new EscalationRepository(store.engine),
     signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
+    attachments: new AttachmentRepository(store.db),
   };
 }

@@ -85,6 +85,8 @@ export function openStore(config: DatabaseConfig): Store {
   const pool = new pg.Pool({
     connectionString: config.url,
     max: 10,
+    // An unreachable server fails a request in seconds (503) instead of holding it forever.
+    connectionTimeoutMillis: 5000,
     // Epoch-millisecond columns are bigint; they fit in a JS number.
     types: {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -92,6 +94,9 @@ export function openStore(config: DatabaseConfig): Store {
     },
   });
   pool.on('error', () => {}); // idle client errors surface on the next query instead of crashing
+  // So do those of a client checked out between two queries (a transaction): without a listener,
+  // a dropped connection would be an uncaught exception and take the whole server down.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', close: () => db.destroy() };
 }

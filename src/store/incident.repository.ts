@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason, type VendorStatus } from '../domain/incident.js';
 import type { Level, Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
+import { eventHash, GENESIS } from './event-chain.js';
 import type { Database, EventRow, IncidentRow } from './schema.js';
 
 export interface IncidentFilter {
@@ -86,12 +87,37 @@ export class IncidentRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Appends events, each with its hash chained to the previous event of its incident (from the
+   * same batch, or read back when it was stored earlier). The predecessor of every event must exist.
+   */
   async appendEvents(db: Kysely<Database>, events: IncidentEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await db
-      .insertInto('incident_events')
-      .values(events.map(eventToRow))
-      .execute();
+    const ordered = events.length === 1 ? events : [...events].sort((a, b) => a.incidentId - b.incidentId || a.seq - b.seq);
+    const last = new Map<number, { seq: number; hash: string }>();
+    const missing = ordered.filter((e, i) => e.seq > 1 && !(i > 0 && ordered[i - 1]!.incidentId === e.incidentId));
+    if (missing.length > 0) {
+      const rows = await db
+        .selectFrom('incident_events')
+        .select(['incident_id', 'seq', 'hash'])
+        .where('incident_id', 'in', [...new Set(missing.map((e) => e.incidentId))])
+        .where('seq', 'in', [...new Set(missing.map((e) => e.seq - 1))])
+        .execute();
+      const wanted = new Map(missing.map((e) => [e.incidentId, e.seq - 1]));
+      for (const r of rows) if (wanted.get(Number(r.incident_id)) === r.seq) last.set(Number(r.incident_id), { seq: r.seq, hash: r.hash });
+    }
+    const rows = ordered.map((e) => {
+      const prev = last.get(e.incidentId);
+      let previous = GENESIS;
+      if (e.seq > 1) {
+        if (!prev || prev.seq !== e.seq - 1) throw new Error(`Event ${e.seq} of incident ${e.incidentId} has no predecessor`);
+        previous = prev.hash;
+      }
+      const row = eventToRow(e, previous);
+      last.set(e.incidentId, { seq: e.seq, hash: row.hash });
+      return row;
+    });
+    await db.insertInto('incident_events').values(rows).execute();
   }
 
   async events(id: number, db: Kysely<Database> = this.db): Promise<IncidentEvent[]> {
@@ -177,8 +203,8 @@ export function toRow(i: Omit<Incident, 'id'>) {
   };
 }
 
-/** The row that stores an event (also used to bulk-load events). */
-export function eventToRow(e: IncidentEvent) {
+/** The row that stores an event, its hash chained to `previousHash` (GENESIS for an incident's first). */
+export function eventToRow(e: IncidentEvent, previousHash: string) {
   return {
     incident_id: e.incidentId,
     seq: e.seq,
@@ -188,7 +214,18 @@ export function eventToRow(e: IncidentEvent) {
     from_tier: e.fromTier,
     to_tier: e.toTier,
     data: JSON.stringify(e.data),
+    hash: eventHash(e, previousHash),
   };
+}
+
+/** Rows for whole histories (bulk loads): each incident's events must come in order from seq 1. */
+export function chainedEventRows(events: IncidentEvent[]) {
+  const last = new Map<number, string>();
+  return events.map((e) => {
+    const row = eventToRow(e, e.seq === 1 ? GENESIS : (last.get(e.incidentId) ?? GENESIS));
+    last.set(e.incidentId, row.hash);
+    return row;
+  });
 }
 
 const num = (v: unknown) => (v == null ? null : Number(v));

@@ -4,9 +4,16 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_escalation.js';
 import * as m0003 from './migrations/0003_open_queue.js';
 import * as m0004 from './migrations/0004_notify.js';
+import * as m0006 from './migrations/0006_event_chain.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003, '0004_notify': m0004 };
+const MIGRATIONS = {
+  '0001_initial': m0001,
+  '0002_escalation': m0002,
+  '0003_open_queue': m0003,
+  '0004_notify': m0004,
+  '0006_event_chain': m0006,
+};
 
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly store: Store) {}
@@ -22,4 +29,11 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Brings the database to the named migration exactly (tests of a migration on older data). */
+export async function migrateTo(store: Store, name: keyof typeof MIGRATIONS): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: new InCodeProvider(store) });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
 }

@@ -15,6 +15,7 @@ export interface Database {
   vendors: VendorsTable;
   subscriptions: SubscriptionsTable;
   deliveries: DeliveriesTable;
+  attachments: AttachmentsTable;
 }
 
 export interface SettingsTable {
@@ -82,6 +83,22 @@ export interface DeliveriesTable {
   created_at: number;
   delivered_at: number | null;
   last_error: string | null;
+  attachments: AttachmentsTable;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  incident_id: number;
+  /** The uploader's file name, cleaned; only ever shown, never used as a path. */
+  file_name: string;
+  /** Random name of the stored file. */
+  storage_name: string;
+  /** Detected from the content, not taken from the upload. */
+  content_type: string;
+  size: number;
+  sha256: string;
+  uploaded_by: number;
+  created_at: number;
 }
 
 export interface EscalationScheduleTable {
@@ -181,6 +198,8 @@ export interface IncidentEventsTable {
   from_tier: string | null;
   to_tier: string | null;
   data: string; // JSON
+  /** SHA-256 chained to the previous event of the incident (src/store/event-chain.ts). */
+  hash: string;
 }
 
 export type UserRow = Selectable<UsersTable>;

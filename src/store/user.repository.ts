@@ -13,6 +13,15 @@ export interface User {
   createdAt: number;
 }
 
+export interface ApiToken {
+  id: number;
+  kind: 'api' | 'session';
+  name: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  tokenHash: string;
+}
+
 export interface NewUser {
   email: string;
   passwordHash: string | null;
@@ -63,11 +72,83 @@ export class UserRepository {
     return rows.map(fromRow);
   }
 
-  async insertToken(userId: number, tokenHash: string, kind: 'api' | 'session', at: number, expiresAt: number | null) {
-    await this.db
+  async insertToken(
+    userId: number,
+    tokenHash: string,
+    kind: 'api' | 'session',
+    at: number,
+    expiresAt: number | null,
+    name: string | null = null,
+  ): Promise<number> {
+    const row = await this.db
       .insertInto('api_tokens')
-      .values({ user_id: userId, token_hash: tokenHash, kind, created_at: at, expires_at: expiresAt, name: null })
+      .values({ user_id: userId, token_hash: tokenHash, kind, created_at: at, expires_at: expiresAt, name })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  /** A user's tokens that still work at `now` (never their secret: only its hash is stored anyway). */
+  async activeTokens(userId: number, now: number): Promise<ApiToken[]> {
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'kind', 'name', 'created_at', 'expires_at', 'token_hash'])
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .orderBy('id')
       .execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind as ApiToken['kind'],
+      name: r.name,
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at == null ? null : Number(r.expires_at),
+      tokenHash: r.token_hash,
+    }));
+  }
+
+  /** Revokes one of a user's tokens by id; returns its hash, or undefined if there is no such live token. */
+  async revokeTokenById(userId: number, id: number, at: number): Promise<string | undefined> {
+    const row = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning('token_hash')
+      .executeTakeFirst();
+    return row?.token_hash;
+  }
+
+  /** Revokes every live token of a user (sessions included). */
+  async revokeAllTokens(userId: number, at: number): Promise<number> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async update(
+    id: number,
+    change: { role?: Role; tiers?: string[]; displayName?: string; locale?: 'fr' | 'en'; disabledAt?: number | null },
+  ): Promise<User | undefined> {
+    const row = await this.db
+      .updateTable('users')
+      .set({
+        ...(change.role !== undefined ? { role: change.role } : {}),
+        ...(change.tiers !== undefined ? { tiers: JSON.stringify(change.tiers) } : {}),
+        ...(change.displayName !== undefined ? { display_name: change.displayName } : {}),
+        ...(change.locale !== undefined ? { locale: change.locale } : {}),
+        ...(change.disabledAt !== undefined ? { disabled_at: change.disabledAt } : {}),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
   }
 
   /** The active user a token stands for, or undefined if the token is unknown, revoked, expired or its user disabled. */
@@ -94,7 +175,7 @@ export class UserRepository {
   }
 
   async revokeToken(tokenHash: string, at: number): Promise<void> {
-    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('token_hash', '=', tokenHash).execute();
+    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
   }
 }
 

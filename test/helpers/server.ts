@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPalier, type Palier } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Clock } from '../../src/domain/clock.js';
@@ -36,7 +39,11 @@ const PASSWORD = 'test-password-123';
 export async function startServer(engine: EngineName, opts: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestServer> {
   const db = await freshDatabase(engine);
   // The worker runs only where a test asks for it; others drive it with worker.runOnce(now).
-  const config = loadConfig({ LOG_LEVEL: 'silent', PALIER_WORKER: 'off' }, { database: db.config, port: 0, host: '127.0.0.1', ...opts.config });
+  const files = mkdtempSync(join(tmpdir(), 'palier-files-'));
+  const config = loadConfig(
+    { LOG_LEVEL: 'silent', PALIER_WORKER: 'off' },
+    { database: db.config, port: 0, host: '127.0.0.1', attachmentsDir: files, ...opts.config },
+  );
   const palier = await createPalier(config, opts.clock);
   await palier.server.listen({ host: '127.0.0.1', port: 0 });
   const address = palier.server.server.address();
@@ -81,6 +88,7 @@ export async function startServer(engine: EngineName, opts: { clock?: Clock; con
     async close() {
       await palier.close();
       await db.drop();
+      rmSync(files, { recursive: true, force: true });
     },
   };
 }

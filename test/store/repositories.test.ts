@@ -388,9 +388,9 @@ describe.each(ENGINES)('repositories on %s', (engine) => {
           data: { body: 'Système' },
         },
       ];
-      // Written out of order, in two batches.
-      await env.s.incidents.appendEvents(env.store.db, [events[2]!, events[0]!]);
-      await env.s.incidents.appendEvents(env.store.db, [events[3]!, events[1]!]);
+      // Written in two batches, each out of order (each event's predecessor must exist: hash chain).
+      await env.s.incidents.appendEvents(env.store.db, [events[1]!, events[0]!]);
+      await env.s.incidents.appendEvents(env.store.db, [events[3]!, events[2]!]);
       await env.s.incidents.appendEvents(env.store.db, [{ ...events[3]!, incidentId: other, seq: 1 }]);
       await env.s.incidents.appendEvents(env.store.db, []);
 

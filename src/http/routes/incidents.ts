@@ -34,15 +34,22 @@ const csv = <T extends string>(values: readonly T[], name: string) =>
       return items as T[];
     });
 
+/** Comma-separated matrix keys (tiers, categories): anything but key characters is refused. */
+const keyList = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^\s*[A-Za-z0-9][A-Za-z0-9_-]*\s*(,\s*[A-Za-z0-9][A-Za-z0-9_-]*\s*)*,?$/, 'comma-separated keys: letters, digits, "-" and "_"');
+
 const listQuery = z
   .object({
-    tier: z.string().max(500).optional().describe('Comma-separated tier keys'),
+    tier: keyList(500).optional().describe('Comma-separated tier keys'),
     status: z
       .string()
       .max(200)
       .optional()
       .describe('Comma-separated statuses; "open" stands for new, acknowledged, in_progress and pending'),
-    category: z.string().max(2000).optional(),
+    category: keyList(2000).optional().describe('Comma-separated category keys'),
     priority: csv(PRIORITIES, 'priority').optional(),
     assignee: z
       .string()

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ROLES } from '../../domain/policy.js';
 import { notFound } from '../../domain/errors.js';
 import type { Services } from '../../services/context.js';
-import { addUser } from '../../services/auth.service.js';
+import { addUser, changeUser } from '../../services/auth.service.js';
+import { logSecurity } from '../security-log.js';
 import type { User } from '../../store/user.repository.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, idParams } from '../schemas.js';
@@ -75,7 +76,45 @@ export function userRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 201: userSchema, ...errorResponses },
         },
       },
-      async (request, reply) => reply.status(201).send(out(await addUser(services, request.body))),
+      async (request, reply) => {
+        const created = await addUser(services, request.body);
+        logSecurity(request, 'user_created', { userId: actorOf(request).id, targetId: created.id, role: created.role });
+        return reply.status(201).send(out(created));
+      },
+    );
+
+    app.patch(
+      '/api/v1/users/:id',
+      {
+        config: { permission: 'user.manage' },
+        schema: {
+          tags: ['users'],
+          summary: 'Change a user (administrators): disabling ends all their sessions and tokens at once',
+          params: idParams,
+          body: z
+            .object({
+              role: z.enum(ROLES).optional(),
+              tiers: z.array(z.string().min(1).max(64)).max(20).optional(),
+              displayName: z.string().trim().min(1).max(200).optional(),
+              locale: z.enum(['fr', 'en']).optional(),
+              disabled: z.boolean().optional(),
+            })
+            .strict()
+            .refine((b) => Object.keys(b).length > 0, 'nothing to change'),
+          response: { 200: userSchema, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const actor = actorOf(request);
+        const { before, after, tokensRevoked } = await changeUser(services, actor, request.params.id, request.body);
+        const who = { userId: actor.id, targetId: after.id };
+        if (before.role !== after.role || before.tiers.join() !== after.tiers.join())
+          logSecurity(request, 'role_changed', { ...who, from: { role: before.role, tiers: before.tiers }, to: { role: after.role, tiers: after.tiers } });
+        if (!before.disabled && after.disabled) logSecurity(request, 'user_disabled', { ...who, tokensRevoked });
+        if (before.disabled && !after.disabled) logSecurity(request, 'user_enabled', who);
+        if (before.displayName !== after.displayName || before.locale !== after.locale) logSecurity(request, 'user_changed', who);
+        return out(after);
+      },
     );
   };
 }

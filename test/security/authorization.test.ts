@@ -1,0 +1,370 @@
+/**
+ * Walks every route of the OpenAPI document as each role and checks the status against the table
+ * below, keyed by route and role. A route the table does not know fails the suite: a new route
+ * needs its row, that is, a decision about who may call it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, type EngineName } from '../helpers/engines.js';
+import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+const ROLES = ['anonymous', 'requesterA', 'requesterB', 'agentL1', 'agentL2', 'manager', 'admin'] as const;
+type Who = (typeof ROLES)[number];
+type State = 'new' | 'acknowledged' | 'in_progress' | 'pending' | 'resolved';
+
+interface Prepared {
+  path: string;
+  body?: unknown;
+  /** Sign the request with this token instead of the role's own (routes that end the caller's token). */
+  token?: string;
+  /** The incident the request acts on: a refused request must leave its timeline as it was. */
+  incidentId?: number;
+  /** A multipart body instead of JSON. */
+  form?: () => FormData;
+}
+
+interface Fixtures {
+  t: TestServer;
+  users: Record<Exclude<Who, 'anonymous'>, TestUser>;
+  /** A new incident of requester A, driven by an admin to `state` (at L2 if asked). */
+  incident(state: State, opts?: { tier?: 'L2'; category?: string }): Promise<number>;
+  /** A new token for that role's user (anonymous: none). */
+  freshToken(who: Who): Promise<string | undefined>;
+  /** A new user that exists only for this request. */
+  throwawayUser(): Promise<TestUser>;
+}
+
+interface Row {
+  expect: Record<Who, number>;
+  prepare(f: Fixtures, who: Who): Promise<Prepared>;
+}
+
+/** Statuses by audience: anyone signed in; staff only; one tier's agents; admins; owner-or-tier. */
+const everyone = (ok: number, anonymous = 401): Record<Who, number> => ({
+  anonymous,
+  requesterA: ok,
+  requesterB: ok,
+  agentL1: ok,
+  agentL2: ok,
+  manager: ok,
+  admin: ok,
+});
+const staff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterA: 403, requesterB: 403 });
+const readers = (ok: number): Record<Who, number> => ({
+  ...everyone(ok),
+  requesterA: 403,
+  requesterB: 403,
+  agentL1: 403,
+  agentL2: 403,
+});
+const admins = (ok: number): Record<Who, number> => ({ ...readers(ok), manager: 403 });
+/** Work on requester A's incident at L1: L1 agents, managers and admins; requesters are refused up front. */
+const workAtL1 = (ok = 200): Record<Who, number> => ({ ...staff(ok), agentL2: 403 });
+const workAtL2 = (ok = 200): Record<Who, number> => ({ ...staff(ok), agentL1: 403 });
+/** Requester A's incident: its owner and staff; requester B is told it does not exist. */
+const ownerOrStaff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterB: 404 });
+/** Close or reopen A's resolved incident at L1: the owner, L1, managers and admins. */
+const ownerOrTier = (ok = 200): Record<Who, number> => ({ ...ownerOrStaff(ok), agentL2: 403 });
+
+const on =
+  (state: State, action: string, body?: unknown, opts?: { tier?: 'L2'; category?: string }) =>
+  async (f: Fixtures): Promise<Prepared> => {
+    const id = await f.incident(state, opts);
+    return { path: `/api/v1/incidents/${id}/${action}`, body, incidentId: id };
+  };
+
+const textFile = () => {
+  const form = new FormData();
+  form.append('file', new Blob(['Journal du routeur\n']), 'routeur.log');
+  return form;
+};
+
+const newIncident = {
+  title: 'Imprimante HS',
+  description: 'Plus rien ne sort',
+  category: 'network-downtime',
+  impact: 3,
+  urgency: 3,
+};
+
+const TABLE: Record<string, Row> = {
+  'GET /healthz': { expect: everyone(200, 200), prepare: async () => ({ path: '/healthz' }) },
+
+  'POST /api/v1/auth/token': {
+    expect: everyone(200, 200),
+    prepare: async (f) => {
+      const u = await f.throwawayUser();
+      return { path: '/api/v1/auth/token', body: { email: u.email, password: 'test-password-123' } };
+    },
+  },
+  'DELETE /api/v1/auth/token': {
+    expect: everyone(204),
+    prepare: async (f, who) => ({ path: '/api/v1/auth/token', token: await f.freshToken(who) }),
+  },
+  'POST /api/v1/auth/session': {
+    expect: everyone(200, 200),
+    prepare: async (f) => {
+      const u = await f.throwawayUser();
+      return { path: '/api/v1/auth/session', body: { email: u.email, password: 'test-password-123' } };
+    },
+  },
+  'GET /api/v1/auth/tokens': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/auth/tokens' }) },
+  'POST /api/v1/auth/tokens': {
+    expect: everyone(201),
+    prepare: async () => ({ path: '/api/v1/auth/tokens', body: { name: 'script' } }),
+  },
+  // Always one of requester A's tokens: nobody else may revoke it, administrators included.
+  'DELETE /api/v1/auth/tokens/{id}': {
+    expect: { ...everyone(404), requesterA: 204 },
+    prepare: async (f) => {
+      const created = await f.t.api('POST', '/api/v1/auth/tokens', { as: f.users.requesterA, body: { name: 'target' } });
+      return { path: `/api/v1/auth/tokens/${created.body.id}` };
+    },
+  },
+
+  'GET /api/v1/matrix': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix' }) },
+  'PUT /api/v1/matrix': {
+    expect: admins(200),
+    prepare: async (f) => {
+      const current = (await f.t.api('GET', '/api/v1/matrix', { as: f.users.admin })).body;
+      return { path: '/api/v1/matrix', body: { ...current, comment: 'unchanged' } };
+    },
+  },
+  'GET /api/v1/matrix/versions': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/versions' }) },
+  'GET /api/v1/matrix/versions/{version}': {
+    expect: everyone(200),
+    prepare: async () => ({ path: '/api/v1/matrix/versions/1' }),
+  },
+  'GET /api/v1/matrix/diff': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/diff?from=1&to=1' }) },
+
+  'POST /api/v1/incidents': { expect: everyone(201), prepare: async () => ({ path: '/api/v1/incidents', body: newIncident }) },
+  'GET /api/v1/incidents': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/incidents' }) },
+  'GET /api/v1/incidents/{id}': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}` }),
+  },
+  'GET /api/v1/incidents/{id}/timeline': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}/timeline` }),
+  },
+  'POST /api/v1/incidents/{id}/acknowledge': { expect: workAtL1(), prepare: on('new', 'acknowledge') },
+  'POST /api/v1/incidents/{id}/start': { expect: workAtL1(), prepare: on('acknowledged', 'start') },
+  'POST /api/v1/incidents/{id}/pend': {
+    expect: workAtL1(),
+    prepare: on('in_progress', 'pend', { reason: 'requester', note: 'Waiting' }),
+  },
+  'POST /api/v1/incidents/{id}/resume': { expect: workAtL1(), prepare: on('pending', 'resume') },
+  'POST /api/v1/incidents/{id}/escalate': { expect: workAtL1(), prepare: on('in_progress', 'escalate', { reason: 'Needs L2' }) },
+  'POST /api/v1/incidents/{id}/hand-back': {
+    expect: workAtL2(),
+    prepare: on('new', 'hand-back', { reason: 'Back to L1' }, { tier: 'L2' }),
+  },
+  'POST /api/v1/incidents/{id}/resolve': {
+    expect: workAtL1(),
+    prepare: on('in_progress', 'resolve', { resolution: 'Rebooted' }),
+  },
+  'POST /api/v1/incidents/{id}/close': { expect: ownerOrTier(), prepare: on('resolved', 'close') },
+  'POST /api/v1/incidents/{id}/reopen': { expect: ownerOrTier(), prepare: on('resolved', 'reopen', { reason: 'Still broken' }) },
+  'POST /api/v1/incidents/{id}/comments': { expect: ownerOrStaff(201), prepare: on('new', 'comments', { body: 'Any news?' }) },
+  'POST /api/v1/incidents/{id}/clocks/{key}/stop': {
+    expect: workAtL1(),
+    prepare: on('acknowledged', 'clocks/gdpr-art33/stop', { note: 'CNIL notified' }, { category: 'data-security-breach' }),
+  },
+  'PUT /api/v1/incidents/{id}/checklist/{index}': {
+    expect: workAtL1(),
+    prepare: async (f) => {
+      const id = await f.incident('acknowledged');
+      return { path: `/api/v1/incidents/${id}/checklist/0`, body: { checked: true }, incidentId: id };
+    },
+  },
+
+  'POST /api/v1/incidents/{id}/attachments': {
+    expect: ownerOrStaff(201),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}/attachments`, form: textFile }),
+  },
+  'GET /api/v1/incidents/{id}/attachments': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => ({ path: `/api/v1/incidents/${await f.incident('new')}/attachments` }),
+  },
+  'GET /api/v1/incidents/{id}/attachments/{attachmentId}': {
+    expect: ownerOrStaff(200),
+    prepare: async (f) => {
+      const id = await f.incident('new');
+      const res = await fetch(`${f.t.url}/api/v1/incidents/${id}/attachments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.users.admin.token}` },
+        body: textFile(),
+      });
+      return { path: `/api/v1/incidents/${id}/attachments/${((await res.json()) as Json).id}` };
+    },
+  },
+
+  'GET /api/v1/users/me': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/users/me' }) },
+  'GET /api/v1/users': { expect: readers(200), prepare: async () => ({ path: '/api/v1/users' }) },
+  'GET /api/v1/users/{id}': { expect: readers(200), prepare: async (f) => ({ path: `/api/v1/users/${f.users.requesterA.id}` }) },
+  'POST /api/v1/users': {
+    expect: admins(201),
+    prepare: async () => ({
+      path: '/api/v1/users',
+      body: { email: `new${Math.random().toString(36).slice(2)}@example.test`, role: 'requester' },
+    }),
+  },
+  'PATCH /api/v1/users/{id}': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/users/${(await f.throwawayUser()).id}`, body: { role: 'manager' } }),
+  },
+
+  'GET /api/v1/escalations/upcoming': { expect: staff(200), prepare: async () => ({ path: '/api/v1/escalations/upcoming' }) },
+};
+
+describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName) => {
+  let t: TestServer;
+  let f: Fixtures;
+  let routes: string[];
+
+  beforeAll(async () => {
+    t = await startServer(engine);
+    const users = {
+      requesterA: await t.user('requester'),
+      requesterB: await t.user('requester'),
+      agentL1: await t.user('agent', { tiers: ['L1'] }),
+      agentL2: await t.user('agent', { tiers: ['L2'] }),
+      manager: await t.user('manager'),
+      admin: await t.user('admin'),
+    };
+    const ok = async (method: string, path: string, body?: unknown) => {
+      const res = await t.api(method, path, { as: users.admin, body });
+      if (res.status >= 300) throw new Error(`fixture ${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    f = {
+      t,
+      users,
+      async incident(state, opts = {}) {
+        const created = await t.api('POST', '/api/v1/incidents', {
+          as: users.requesterA,
+          body: { ...newIncident, category: opts.category ?? newIncident.category },
+        });
+        const id: number = created.body.id;
+        const base = `/api/v1/incidents/${id}`;
+        if (opts.tier === 'L2') await ok('POST', `${base}/escalate`, { reason: 'To L2' });
+        if (state === 'new') return id;
+        await ok('POST', `${base}/acknowledge`);
+        if (state === 'acknowledged') return id;
+        await ok('POST', `${base}/start`);
+        if (state === 'pending') await ok('POST', `${base}/pend`, { reason: 'requester', note: '' });
+        if (state === 'resolved') await ok('POST', `${base}/resolve`, { resolution: 'Done' });
+        return id;
+      },
+      async freshToken(who) {
+        if (who === 'anonymous') return undefined;
+        const res = await t.api('POST', '/api/v1/auth/tokens', { as: users[who], body: { name: 'to revoke' } });
+        return res.body.token as string;
+      },
+      throwawayUser: () => t.user('requester'),
+    };
+    const doc = (await t.api('GET', '/api/openapi.json')).body;
+    routes = Object.entries<Json>(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('has a row for every documented route, and no row for a route that is gone', () => {
+    expect(routes.length).toBeGreaterThan(25);
+    expect(routes.filter((r) => !TABLE[r])).toEqual([]);
+    expect(Object.keys(TABLE).filter((r) => !routes.includes(r))).toEqual([]);
+  });
+
+  it('answers each role as the table says, and a refused request changes nothing', async () => {
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      const row = TABLE[route];
+      if (!row) continue;
+      const method = route.split(' ')[0]!;
+      for (const who of ROLES) {
+        const p = await row.prepare(f, who);
+        const token = p.token ?? (who === 'anonymous' ? undefined : f.users[who].token);
+        const before = p.incidentId ? await t.palier.services.incidents.events(p.incidentId) : undefined;
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+        const res = p.form
+          ? await fetch(t.url + p.path, { method, headers, body: p.form() }).then(async (r) => ({
+              status: r.status,
+              body: await r.text(),
+            }))
+          : await t.api(method, p.path, { body: p.body, headers });
+        const expected = row.expect[who];
+        if (res.status !== expected)
+          mismatches.push(`${route} as ${who}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body).slice(0, 160)}`);
+        if (res.status >= 400 && p.incidentId) {
+          const after = await t.palier.services.incidents.events(p.incidentId);
+          if (after.length !== before!.length) mismatches.push(`${route} as ${who}: refused but wrote events`);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+
+  it("never lists, counts or finds another requester's incidents, whatever the filters", async () => {
+    const { requesterA, requesterB, agentL2 } = f.users;
+    const mine = await t.api('POST', '/api/v1/incidents', { as: requesterB, body: { ...newIncident, title: 'Secret de B' } });
+    const all = async (who: TestUser, query: string) => {
+      const res = await t.api('GET', `/api/v1/incidents?limit=200&${query}`, { as: who });
+      expect(res.status).toBe(200);
+      return res.body.items as Json[];
+    };
+    for (const query of [
+      '',
+      `requester=${requesterB.id}`,
+      'text=Secret',
+      'status=open',
+      'assignee=none',
+      'sort=-updated_at',
+      'tier=L1,L2,L3,LX',
+    ]) {
+      const items = await all(requesterA, query);
+      expect(
+        items.every((i) => i.requesterId === requesterA.id),
+        query,
+      ).toBe(true);
+      expect(items.map((i) => i.id)).not.toContain(mine.body.id);
+    }
+    expect((await all(requesterB, 'text=Secret')).map((i) => i.id)).toEqual([mine.body.id]);
+    expect((await all(agentL2, 'text=Secret')).map((i) => i.id)).toEqual([mine.body.id]);
+    // Direct reads of it look exactly like a missing id.
+    for (const path of [`/api/v1/incidents/${mine.body.id}`, `/api/v1/incidents/${mine.body.id}/timeline`]) {
+      const res = await t.api('GET', path, { as: requesterA });
+      expect(res.status).toBe(404);
+      expect(res.body.error.message).toBe(`Incident ${mine.body.id} not found`);
+      expect((await t.api('GET', path.replace(String(mine.body.id), '999999999'), { as: requesterA })).body.error.code).toBe(
+        'not_found',
+      );
+    }
+  });
+
+  it('checks ids nested in bodies: a requester cannot open an incident in another name', async () => {
+    const { requesterA, requesterB, agentL1 } = f.users;
+    const before = await t.count('incidents');
+    const res = await t.api('POST', '/api/v1/incidents', {
+      as: requesterA,
+      body: { ...newIncident, requesterId: requesterB.id },
+    });
+    expect(res.status).toBe(403);
+    expect(await t.count('incidents')).toBe(before);
+    // Naming oneself is fine; staff may open on behalf of an existing user only.
+    expect(
+      (await t.api('POST', '/api/v1/incidents', { as: requesterA, body: { ...newIncident, requesterId: requesterA.id } })).status,
+    ).toBe(201);
+    const onBehalf = await t.api('POST', '/api/v1/incidents', {
+      as: agentL1,
+      body: { ...newIncident, requesterId: requesterB.id },
+    });
+    expect(onBehalf.status).toBe(201);
+    expect(onBehalf.body.requesterId).toBe(requesterB.id);
+    expect(
+      (await t.api('POST', '/api/v1/incidents', { as: agentL1, body: { ...newIncident, requesterId: 999_999 } })).status,
+    ).toBe(400);
+  });
+});
