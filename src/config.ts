@@ -20,6 +20,20 @@ export interface Config {
   /** Base URL people reach this instance at, for links in notifications. */
   publicUrl: string;
   notify: NotifyConfig;
+  intake: IntakeConfig;
+}
+
+export interface IntakeConfig {
+  /** The built-in SMTP listener for e-mail integrations; null: not started. */
+  smtpHost: string;
+  smtpPort: number | null;
+  smtpMaxBytes: number;
+  /** How often messages left unprocessed are looked for (where the worker runs). */
+  sweepMs: number;
+  /** Poll the IMAP mailboxes of e-mail integrations (where the worker runs). */
+  imap: boolean;
+  /** Messages one integration may send per minute before getting 429. */
+  ratePerMinute: number;
 }
 
 export interface NotifyConfig {
@@ -64,6 +78,14 @@ const envSchema = z.object({
   PALIER_NOTIFY_GROUP_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   PALIER_WEBHOOK_ALLOWLIST: z.string().default(''),
+  PALIER_SMTP_LISTEN: z
+    .string()
+    .regex(/^(?:(.+):)?(\d{1,5})$/, 'PALIER_SMTP_LISTEN must be PORT or HOST:PORT')
+    .optional(),
+  PALIER_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  PALIER_INTAKE_SWEEP_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  PALIER_IMAP_POLL: z.enum(['on', 'off']).default('on'),
+  PALIER_INTAKE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -95,6 +117,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryCapMs: 15 * 60_000,
       webhookAllowList: e.PALIER_WEBHOOK_ALLOWLIST.split(',').map((r) => r.trim()).filter(Boolean),
       pollMs: 500,
+    },
+    intake: {
+      smtpHost: /^(?:(.+):)?\d+$/.exec(e.PALIER_SMTP_LISTEN ?? '')?.[1] ?? e.HOST,
+      smtpPort: e.PALIER_SMTP_LISTEN ? Number(/(\d+)$/.exec(e.PALIER_SMTP_LISTEN)![1]) : null,
+      smtpMaxBytes: e.PALIER_SMTP_MAX_BYTES,
+      sweepMs: e.PALIER_INTAKE_SWEEP_SECONDS * 1000,
+      imap: e.PALIER_IMAP_POLL === 'on',
+      ratePerMinute: e.PALIER_INTAKE_RATE_PER_MINUTE,
     },
     ...overrides,
   };

@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'escalation.read',
   'user.read',
   'user.manage',
+  'integration.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -55,6 +56,8 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'escalation.read': isStaff,
   'user.read': (a) => a.role === 'admin' || a.role === 'manager',
   'user.manage': (a) => a.role === 'admin',
+  // Integration keys let outside systems open incidents: only administrators hand them out.
+  'integration.manage': (a) => a.role === 'admin',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {

@@ -4,9 +4,10 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_escalation.js';
 import * as m0003 from './migrations/0003_open_queue.js';
 import * as m0004 from './migrations/0004_notify.js';
+import * as m0007 from './migrations/0007_intake.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003, '0004_notify': m0004 };
+const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003, '0004_notify': m0004, '0007_intake': m0007 };
 
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly store: Store) {}
