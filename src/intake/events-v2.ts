@@ -9,7 +9,7 @@ import { classify } from './rules.js';
 export const EVENTS_V2_BODY_LIMIT = 512 * 1024;
 
 const optionalText = z.string().max(1024).optional();
-const eventSchema = z.looseObject({
+export const eventSchema = z.looseObject({
   routing_key: z.string(),
   event_action: z.enum(['trigger', 'acknowledge', 'resolve']),
   dedup_key: z.string().min(1).max(255).optional(),

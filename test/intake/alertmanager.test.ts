@@ -288,4 +288,11 @@ describe.each(ENGINES)('Alertmanager webhook receiver on %s', (engine) => {
     const raw = await t.palier.services.intake.message(res.body.items[1].id);
     expect(raw!.body).toBe(fixtureText('alertmanager-v4-firing.json'));
   });
+
+  it('documents the intake payloads in the OpenAPI document', async () => {
+    const doc = (await t.api('GET', '/api/openapi.json')).body;
+    const body = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
+    expect(body(PATH).required).toEqual(expect.arrayContaining(['version', 'groupKey', 'status', 'alerts']));
+    expect(body('/api/v1/intake/events/v2/enqueue').required).toEqual(expect.arrayContaining(['routing_key', 'event_action']));
+  });
 });

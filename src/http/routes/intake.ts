@@ -2,8 +2,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
-import { parseAlertmanager } from '../../intake/alertmanager.js';
-import { dedupKeyOf, EVENTS_V2_BODY_LIMIT, InvalidEvent, parseEventJson, validateEvent } from '../../intake/events-v2.js';
+import { alertmanagerSchema, parseAlertmanager } from '../../intake/alertmanager.js';
+import {
+  dedupKeyOf,
+  eventSchema,
+  EVENTS_V2_BODY_LIMIT,
+  InvalidEvent,
+  parseEventJson,
+  validateEvent,
+} from '../../intake/events-v2.js';
 import { processMessage, receive } from '../../intake/inbox.js';
 import { integrationForKey, type Integration } from '../../intake/integrations.js';
 import type { Services } from '../../services/context.js';
@@ -53,13 +60,18 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
     app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     const limit = new IntakeRateLimit(perMinute);
     const throttled = (reply: FastifyReply) => reply.status(429).header('retry-after', '60');
+    // Body schemas document the payloads in the OpenAPI document; the handlers check the raw text
+    // themselves, after the key, and answer in each protocol's own error shape.
+    const documentOnly = () => (data: unknown) => ({ value: data });
 
     app.post(
       '/api/v1/intake/alertmanager',
       {
         config: { public: true },
         bodyLimit: ALERTMANAGER_BODY_LIMIT,
+        validatorCompiler: documentOnly,
         schema: {
+          body: alertmanagerSchema,
           tags: ['intake'],
           summary: 'Prometheus Alertmanager webhook receiver (payload version 4)',
           description:
@@ -84,7 +96,8 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
         const integration = await integrationForKey(services, keyFromHeader(request), 'alertmanager');
         if (!limit.allow(integration, services.clock.now()))
           return throttled(reply).send({ error: { code: 'rate_limited', message: tooMany().message } });
-        const body = typeof request.body === 'string' ? request.body : '';
+        const raw: unknown = request.body;
+        const body = typeof raw === 'string' ? raw : '';
         const payload = parseAlertmanager(body);
         const id = await receive(services, integration, body, payload.groupKey);
         const result = await processMessage(services, id);
@@ -103,7 +116,9 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
       {
         config: { public: true },
         bodyLimit: EVENTS_V2_BODY_LIMIT,
+        validatorCompiler: documentOnly,
         schema: {
+          body: eventSchema,
           tags: ['intake'],
           summary: 'PagerDuty Events API v2 compatible endpoint',
           description:
@@ -120,7 +135,8 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
         },
       },
       async (request, reply) => {
-        const body = typeof request.body === 'string' ? request.body : '';
+        const raw: unknown = request.body;
+        const body = typeof raw === 'string' ? raw : '';
         try {
           const json = parseEventJson(body);
           const integration = await integrationForKey(services, json.routing_key as string, 'events-v2');
