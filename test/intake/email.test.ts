@@ -233,6 +233,14 @@ describe.each(ENGINES)('e-mail intake over SMTP on %s', (engine) => {
     });
   });
 
+  it('refuses a message larger than the configured size with 552, storing nothing', async () => {
+    await storesNothing(t, async () => {
+      await expect(mail({ from: 'big@example.org', subject: 'Logs', text: 'x'.repeat(1024 * 1024 + 10) })).rejects.toMatchObject({
+        responseCode: 552,
+      });
+    });
+  });
+
   /** Only the message row itself is written (as rejected): no incident, event or user. */
   async function storesNothingButTheMessage(run: () => Promise<void>) {
     const before = await counts(t);
