@@ -151,4 +151,42 @@ describe.each(ENGINES)('inbound messages survive a crash on %s', (engine) => {
     });
     expect(await sweep(palier.services)).toBe(0);
   });
+
+  it('rolls processing back whole when the database fails midway, and the sweep processes the message later', async () => {
+    db = await freshDatabase(engine);
+    const palier = await start();
+    const integration = await setUp(palier);
+    const s = palier.services;
+    const id = await receive(s, integration, fixtureText('alertmanager-v4-firing.json'), 'g');
+    // The database connection drops after the incidents and their events are written, before the outbox rows.
+    const enqueue = s.escalations.enqueue.bind(s.escalations);
+    let failures = 1;
+    s.escalations.enqueue = async (...args: Parameters<typeof enqueue>) => {
+      if (failures-- > 0) throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      return enqueue(...args);
+    };
+    const first = await processMessage(s, id);
+    expect(first.status).toBe('processed'); // a transient failure is retried at once
+    expect(await incidentsOf(palier, integration)).toBe(2);
+
+    // Now a failure that outlasts the immediate retries: the message stays received, nothing half-written.
+    const second = await receive(
+      s,
+      integration,
+      JSON.stringify({
+        ...fixture('alertmanager-v4-firing.json'),
+        alerts: [{ ...fixture('alertmanager-v4-firing.json').alerts[0], fingerprint: 'bbbb000011112222' }],
+      }),
+      'g',
+    );
+    failures = 3;
+    const before = await eventCount(palier);
+    expect(await processMessage(s, second)).toMatchObject({ status: 'received', error: 'Connection terminated unexpectedly' });
+    expect((await s.intake.message(second))!.attempts).toBe(1);
+    expect(await incidentsOf(palier, integration)).toBe(2);
+    expect(await eventCount(palier)).toBe(before);
+    expect(await sweep(s)).toBe(1);
+    expect((await s.intake.message(second))!.status).toBe('processed');
+    expect(await incidentsOf(palier, integration)).toBe(3);
+  });
 });
