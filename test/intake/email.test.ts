@@ -233,6 +233,26 @@ describe.each(ENGINES)('e-mail intake over SMTP on %s', (engine) => {
     });
   });
 
+  it('keeps the IMAP password of a polled mailbox out of every answer', async () => {
+    const imap = { host: 'imap.example.org', user: 'helpdesk', password: 'mailbox-secret-123', mailbox: 'Support' };
+    const created = await newIntegration(t, admin, { kind: 'email', name: 'Polled mailbox', category: 'network-downtime', imap });
+    expect(created.body.imap).toEqual({
+      host: 'imap.example.org',
+      port: 993,
+      secure: true,
+      user: 'helpdesk',
+      mailbox: 'Support',
+      pollSeconds: 60,
+    });
+    const one = await t.api('GET', `/api/v1/integrations/${created.id}`, { as: admin });
+    const list = await t.api('GET', '/api/v1/integrations?kind=email', { as: admin });
+    for (const res of [one, list]) {
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toContain('mailbox-secret-123');
+    }
+    expect(list.body.items.every((i: { kind: string }) => i.kind === 'email')).toBe(true);
+  });
+
   it('refuses a message larger than the configured size with 552, storing nothing', async () => {
     await storesNothing(t, async () => {
       await expect(mail({ from: 'big@example.org', subject: 'Logs', text: 'x'.repeat(1024 * 1024 + 10) })).rejects.toMatchObject({

@@ -10,7 +10,7 @@ import {
   setIntegrationEnabled,
   type Integration,
 } from '../../intake/integrations.js';
-import { imapSchema, INTEGRATION_KINDS, labelRuleSchema } from '../../intake/rules.js';
+import { imapSchema, INTEGRATION_KINDS, labelRuleSchema, type ImapSettings } from '../../intake/rules.js';
 import type { Services } from '../../services/context.js';
 import type { InboundMessageRow } from '../../store/intake.repository.js';
 
@@ -41,8 +41,14 @@ const withKey = integrationSchema
   .extend({ key: z.string().describe('shown once; only its hash is kept') })
   .meta({ id: 'IntegrationWithKey' });
 
+/** IMAP settings as shown: never the password. */
+function withoutPassword(imap: ImapSettings | null): Omit<ImapSettings, 'password'> | null {
+  if (!imap) return null;
+  const { password: _hidden, ...shown } = imap;
+  return shown;
+}
+
 function out(s: Services, i: Integration): z.infer<typeof integrationSchema> {
-  const { password: _secret, ...imap } = i.config.imap ?? { password: '' };
   return {
     id: i.id,
     kind: i.kind,
@@ -56,7 +62,7 @@ function out(s: Services, i: Integration): z.infer<typeof integrationSchema> {
     rules: i.config.rules,
     ...(i.kind === 'alertmanager' ? { keyBy: i.config.keyBy, resolveIncidents: i.config.resolveIncidents } : {}),
     ...(i.kind === 'email'
-      ? { imap: i.config.imap ? (imap as Omit<NonNullable<Integration['config']['imap']>, 'password'>) : null }
+      ? { imap: withoutPassword(i.config.imap) }
       : {}),
     endpoint:
       i.kind === 'alertmanager'
