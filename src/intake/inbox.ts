@@ -26,13 +26,13 @@ const HANDLERS: Record<IntegrationKind, Handler<never>> = {
 /** After this many failed attempts a message is kept as rejected instead of retried. */
 const MAX_ATTEMPTS = 5;
 
-/** Writes the message as received and returns its id; nothing is processed yet. */
-export async function receive(
+/** Writes the message as received, in its own committed write; nothing is processed yet. */
+export async function storeMessage(
   s: Services,
   integration: Integration,
   body: string | Buffer,
   dedupKey: string | null,
-): Promise<number> {
+): Promise<InboundMessageRow> {
   return s.intake.insertMessage({
     integrationId: integration.id,
     channel: integration.kind,
@@ -40,6 +40,16 @@ export async function receive(
     dedupKey,
     receivedAt: s.clock.now(),
   });
+}
+
+/** storeMessage, returning the message's id. */
+export async function receive(
+  s: Services,
+  integration: Integration,
+  body: string | Buffer,
+  dedupKey: string | null,
+): Promise<number> {
+  return (await storeMessage(s, integration, body, dedupKey)).id;
 }
 
 export interface ProcessResult {
@@ -72,9 +82,14 @@ const isTransient = (e: unknown) =>
 /**
  * Processes one stored message, exactly once: the message row is claimed inside the transaction,
  * so a second process (or the sweep) that reaches it afterwards finds it processed and does nothing.
+ * A caller that has just stored the message passes it with its integration, saving two reads.
  */
-export async function processMessage(s: Services, id: number): Promise<ProcessResult> {
-  const stored = await s.intake.message(id);
+export async function processMessage(
+  s: Services,
+  id: number,
+  known?: { message: InboundMessageRow; integration: Integration },
+): Promise<ProcessResult> {
+  const stored = known?.message ?? (await s.intake.message(id));
   if (!stored) throw new Error(`inbound message ${id} does not exist`);
   if (stored.status !== 'received') return resultOf(stored);
   const handler = HANDLERS[stored.channel as IntegrationKind];
@@ -88,12 +103,16 @@ export async function processMessage(s: Services, id: number): Promise<ProcessRe
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await s.store.db.transaction().execute(async (trx) => {
+      const done = await s.store.db.transaction().execute(async (trx) => {
         const message = await s.intake.claimMessage(trx, id);
-        if (!message) return; // processed meanwhile by another process
-        const row = await s.intake.integration(message.integration_id, trx);
-        if (!row) throw new DomainError('invalid', 'unknown_integration', 'The integration no longer exists');
-        const outcome = await handler.apply(s, trx, integrationOf(row), message, prepared as never);
+        if (!message) return undefined; // processed meanwhile by another process
+        let integration = known?.integration;
+        if (!integration) {
+          const row = await s.intake.integration(message.integration_id, trx);
+          if (!row) throw new DomainError('invalid', 'unknown_integration', 'The integration no longer exists');
+          integration = integrationOf(row);
+        }
+        const outcome = await handler.apply(s, trx, integration, message, prepared as never);
         await s.intake.finishMessage(trx, id, {
           status: outcome.status,
           incidentId: outcome.incidentId,
@@ -101,7 +120,16 @@ export async function processMessage(s: Services, id: number): Promise<ProcessRe
           error: outcome.error ?? null,
           at: s.clock.now(),
         });
+        return outcome;
       });
+      if (done)
+        return {
+          messageId: id,
+          status: done.status,
+          incidentId: done.incidentId,
+          detail: done.detail,
+          error: done.error ?? null,
+        };
       break;
     } catch (error) {
       // Two deliveries of one alert racing on PostgreSQL: the loser sees the winner's incident on a retry.

@@ -143,6 +143,7 @@ export async function getIntegration(s: Services, id: number): Promise<Integrati
 
 export async function setIntegrationEnabled(s: Services, id: number, enabled: boolean): Promise<Integration> {
   const row = await s.intake.updateIntegration(id, { disabled_at: enabled ? null : s.clock.now() });
+  forgetKeys(s);
   if (!row) throw notFound(`Integration ${id}`);
   return integrationOf(row);
 }
@@ -155,8 +156,32 @@ export async function rotateIntegrationKey(s: Services, id: number): Promise<{ i
     key_hint: key.slice(-4),
     key_rotated_at: s.clock.now(),
   });
+  forgetKeys(s);
   if (!row) throw notFound(`Integration ${id}`);
   return { integration: integrationOf(row), key };
+}
+
+/**
+ * Key lookups are remembered for one second, so an alert storm costs one lookup per second and
+ * sender. Changes made through this process forget them at once; other processes within that second.
+ */
+const KEY_CACHE_MS = 1000;
+const keyCaches = new WeakMap<Services['intake'], Map<string, { row: IntegrationRow | undefined; until: number }>>();
+
+async function byKeyHash(s: Services, hash: string): Promise<IntegrationRow | undefined> {
+  let cache = keyCaches.get(s.intake);
+  if (!cache) keyCaches.set(s.intake, (cache = new Map()));
+  const now = s.clock.now();
+  const hit = cache.get(hash);
+  if (hit && now < hit.until) return hit.row;
+  const row = await s.intake.integrationByKeyHash(hash);
+  if (cache.size >= 10_000) cache.clear();
+  cache.set(hash, { row, until: now + KEY_CACHE_MS });
+  return row;
+}
+
+function forgetKeys(s: Services): void {
+  keyCaches.get(s.intake)?.clear();
 }
 
 /**
@@ -170,7 +195,7 @@ export async function integrationForKey(s: Services, key: string | undefined, ki
       'invalid_integration_key',
       'An integration key is required (32 hexadecimal characters)',
     );
-  const row = await s.intake.integrationByKeyHash(hashIntegrationKey(key));
+  const row = await byKeyHash(s, hashIntegrationKey(key));
   if (!row) throw new DomainError('unauthorized', 'invalid_integration_key', 'The integration key is unknown or was rotated');
   const integration = integrationOf(row);
   if (!integration.enabled) throw forbidden('This integration is disabled');

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import type { Services } from '../services/context.js';
-import { processMessage, receive } from './inbox.js';
+import { processMessage, storeMessage } from './inbox.js';
 import { integrationForRecipient, type Integration } from './integrations.js';
 
 export interface SmtpListenerOptions {
@@ -75,13 +75,13 @@ export class SmtpListener {
 
   /** Stores the message once per integration it reached, then processes each; processing failures are left to the sweep. */
   private async accept(raw: Buffer, targets: Integration[]): Promise<number[]> {
-    const ids: number[] = [];
-    for (const integration of targets) ids.push(await receive(this.s, integration, raw, null));
-    for (const id of ids)
-      await processMessage(this.s, id).catch((error: unknown) =>
-        this.options.log.error({ err: error, messageId: id }, 'inbound e-mail not processed yet'),
+    const stored = [];
+    for (const integration of targets) stored.push({ message: await storeMessage(this.s, integration, raw, null), integration });
+    for (const known of stored)
+      await processMessage(this.s, known.message.id, known).catch((error: unknown) =>
+        this.options.log.error({ err: error, messageId: known.message.id }, 'inbound e-mail not processed yet'),
       );
-    return ids;
+    return stored.map((k) => k.message.id);
   }
 
   /** Starts listening; resolves with the port (useful with port 0). */

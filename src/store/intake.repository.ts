@@ -63,7 +63,7 @@ export class IntakeRepository {
     bodyEncoding: 'utf8' | 'base64';
     dedupKey: string | null;
     receivedAt: number;
-  }): Promise<number> {
+  }): Promise<InboundMessageRow> {
     const inserted = await this.db
       .insertInto('inbound_messages')
       .values({
@@ -76,9 +76,9 @@ export class IntakeRepository {
         status: 'received',
         attempts: 0,
       })
-      .returning('id')
+      .returningAll()
       .executeTakeFirstOrThrow();
-    return Number(inserted.id);
+    return normaliseMessage(inserted);
   }
 
   async message(id: number, db: Kysely<Database> = this.db): Promise<InboundMessageRow | undefined> {

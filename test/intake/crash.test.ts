@@ -87,7 +87,7 @@ describe.each(ENGINES)('inbound messages survive a crash on %s', (engine) => {
     const integration = await setUp(palier, 'events-v2');
     const body = JSON.stringify({ ...fixture('events-v2-trigger.json'), routing_key: 'x' });
     // Left by another process a minute ago (older than the grace the sweep gives live requests).
-    const id = await palier.services.intake.insertMessage({
+    const { id } = await palier.services.intake.insertMessage({
       integrationId: integration.id,
       channel: 'events-v2',
       body,
@@ -99,7 +99,7 @@ describe.each(ENGINES)('inbound messages survive a crash on %s', (engine) => {
     const restarted = await start({ worker: true, intake: { ...loadConfig({}).intake, sweepMs: 50, imap: false } });
     // Processed at start already; a second one arriving later is taken by the periodic sweep.
     expect((await restarted.services.intake.message(id))!.status).toBe('processed');
-    const later = await restarted.services.intake.insertMessage({
+    const { id: later } = await restarted.services.intake.insertMessage({
       integrationId: integration.id,
       channel: 'events-v2',
       body,

@@ -11,7 +11,7 @@ import {
   parseEventJson,
   validateEvent,
 } from '../../intake/events-v2.js';
-import { processMessage, receive } from '../../intake/inbox.js';
+import { processMessage, storeMessage } from '../../intake/inbox.js';
 import { integrationForKey, type Integration } from '../../intake/integrations.js';
 import type { Services } from '../../services/context.js';
 import { errorSchema } from '../errors.js';
@@ -99,9 +99,9 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
         const raw: unknown = request.body;
         const body = typeof raw === 'string' ? raw : '';
         const payload = parseAlertmanager(body);
-        const id = await receive(services, integration, body, payload.groupKey);
-        const result = await processMessage(services, id);
-        return { status: 'success' as const, messageId: id, processing: result.status, incidentId: result.incidentId };
+        const message = await storeMessage(services, integration, body, payload.groupKey);
+        const result = await processMessage(services, message.id, { message, integration });
+        return { status: 'success' as const, messageId: message.id, processing: result.status, incidentId: result.incidentId };
       },
     );
 
@@ -147,8 +147,8 @@ export function intakeRoutes(services: Services, perMinute: number): FastifyPlug
             });
           const event = validateEvent(json);
           const dedupKey = dedupKeyOf(event);
-          const id = await receive(services, integration, body, dedupKey);
-          await processMessage(services, id);
+          const message = await storeMessage(services, integration, body, dedupKey);
+          await processMessage(services, message.id, { message, integration });
           return reply.status(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
         } catch (error) {
           if (error instanceof InvalidEvent) return reply.status(400).send(error.body());
