@@ -14,6 +14,7 @@ import { createIntegration } from '../src/intake/integrations.js';
 import { addUser } from '../src/services/auth.service.js';
 import { openStore } from '../src/store/database.js';
 import { freshDatabase, postgresReachable, type BenchDatabase, type EngineName } from './lib/databases.js';
+import { hostWindow } from './lib/host.js';
 import { runLoad, type LoadOptions, type LoadResult } from './lib/load.js';
 import { summarizeProfile } from './lib/profile.js';
 import { spawnServer, type ServerProcess } from './lib/server.js';
@@ -139,9 +140,11 @@ async function runEngine(ctx: BenchContext, engine: EngineName, outcome: BenchOu
       const messagesBefore = await count(db, 'inbound_messages');
       await srv.resetRss();
       ctx.log(`${engine}: ${scenario.key}: measuring ${settings.seconds} s with ${settings.connections} connections`);
+      const host = hostWindow();
       if (settings.cpuProfile) await srv.startProfile();
       const result: LoadResult = await runLoad({ ...request, connections: settings.connections, seconds: settings.seconds });
       const rss = await srv.rss();
+      const { load1m } = host();
       if (settings.cpuProfile) {
         const file = join(settings.resultsDir, 'profiles', `${NAME}-${engine}-${scenario.key}.cpuprofile`);
         await srv.stopProfile(file);
@@ -164,6 +167,8 @@ async function runEngine(ctx: BenchContext, engine: EngineName, outcome: BenchOu
         errors: result.errors + result.timeouts,
         rss_peak_mb: Math.round(rss.peakMb),
         srv_cpu_ms_per_req: result.total > 0 ? Math.round((100 * rss.cpuMs) / result.total) / 100 : null,
+        // Other work on the machine (load far above the 2 CPUs) makes these figures pessimistic.
+        load_1m: Math.round(load1m * 10) / 10,
       });
       if (stored < result.ok2xx)
         outcome.notes.push(`${engine} ${scenario.key}: ${result.ok2xx} answers 2xx but only ${stored} messages stored`);
