@@ -233,6 +233,36 @@ describe.each(ENGINES)('e-mail intake over SMTP on %s', (engine) => {
     });
   });
 
+  it('refuses a second integration at the same address, and options of other kinds, writing nothing', async () => {
+    const before = { integrations: await t.count('integrations'), users: await t.count('users') };
+    const taken = await t.api('POST', '/api/v1/integrations', {
+      as: admin,
+      body: { kind: 'email', name: 'again', address: 'HELPDESK@palier.test' },
+    });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('address_taken');
+    const wrongKind = await t.api('POST', '/api/v1/integrations', {
+      as: admin,
+      body: { kind: 'email', name: 'x', keyBy: 'groupKey' },
+    });
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.body.error).toMatchObject({
+      code: 'alertmanager_only',
+      details: [{ path: 'keyBy', message: 'only for kind "alertmanager"' }],
+    });
+    const badAddress = await t.api('POST', '/api/v1/integrations', {
+      as: admin,
+      body: { kind: 'alertmanager', name: 'x', address: 'a@b.example' },
+    });
+    expect(badAddress.body.error.code).toBe('email_only');
+    const unknownField = await t.api('POST', '/api/v1/integrations', {
+      as: admin,
+      body: { kind: 'email', name: 'x', key: 'mine' },
+    });
+    expect(unknownField.status).toBe(400);
+    expect({ integrations: await t.count('integrations'), users: await t.count('users') }).toEqual(before);
+  });
+
   it('keeps the IMAP password of a polled mailbox out of every answer', async () => {
     const imap = { host: 'imap.example.org', user: 'helpdesk', password: 'mailbox-secret-123', mailbox: 'Support' };
     const created = await newIntegration(t, admin, { kind: 'email', name: 'Polled mailbox', category: 'network-downtime', imap });
