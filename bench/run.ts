@@ -19,11 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineBench } from './engine.js';
 import { httpIncidents } from './http-incidents.js';
+import { intakeBench } from './intake.js';
 import type { BenchContext, BenchModule, BenchOutcome, BenchSettings } from './lib/types.js';
 import { renderTable } from './table.js';
 
 /** Every bench, in the order they run. Add new modules (escalation engine, reports, soak…) here. */
-const BENCHES: BenchModule[] = [httpIncidents, engineBench];
+const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { EscalationWorker } from './engine/worker.js';
 import { buildServer } from './http/server.js';
+import { startIntake, type IntakeRuntime } from './intake/runtime.js';
 import { createServices, type Services } from './services/context.js';
 import { loadSecret } from './services/secret.js';
 import { ensureSeedMatrix } from './services/matrix.service.js';
@@ -13,6 +14,8 @@ export interface Palier {
   services: Services;
   server: FastifyInstance;
   worker: EscalationWorker;
+  /** Inbound channels: the sweep of unprocessed messages, the SMTP listener, IMAP polling. */
+  intake: IntakeRuntime;
   close(): Promise<void>;
 }
 
@@ -27,11 +30,14 @@ export async function createPalier(config: Config, clock: Clock = systemClock): 
     const server = await buildServer(services, config);
     const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });
     if (config.worker) worker.start();
+    const intake = await startIntake(services, config, server.log);
     return {
       services,
       server,
       worker,
+      intake,
       close: async () => {
+        await intake.close();
         await worker.stop();
         await server.close();
         await store.close();

@@ -32,6 +32,20 @@ export interface Config {
   attachmentMaxBytes: number;
   /** Where logs go instead of standard output (tests read them). Not from the environment. */
   logStream?: { write(line: string): void };
+  intake: IntakeConfig;
+}
+
+export interface IntakeConfig {
+  /** The built-in SMTP listener for e-mail integrations; null: not started. */
+  smtpHost: string;
+  smtpPort: number | null;
+  smtpMaxBytes: number;
+  /** How often messages left unprocessed are looked for (where the worker runs). */
+  sweepMs: number;
+  /** Poll the IMAP mailboxes of e-mail integrations (where the worker runs). */
+  imap: boolean;
+  /** Messages one integration may send per minute before getting 429. */
+  ratePerMinute: number;
 }
 
 export interface NotifyConfig {
@@ -81,6 +95,14 @@ const envSchema = z.object({
   PALIER_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   PALIER_ATTACHMENTS_DIR: z.string().optional(),
   PALIER_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  PALIER_SMTP_LISTEN: z
+    .string()
+    .regex(/^(?:(.+):)?(\d{1,5})$/, 'PALIER_SMTP_LISTEN must be PORT or HOST:PORT')
+    .optional(),
+  PALIER_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  PALIER_INTAKE_SWEEP_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  PALIER_IMAP_POLL: z.enum(['on', 'off']).default('on'),
+  PALIER_INTAKE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
 });
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
@@ -119,6 +141,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     // Beside the SQLite file by default (./data/attachments).
     attachmentsDir: resolve(e.PALIER_ATTACHMENTS_DIR ?? join(dirname(resolve(e.PALIER_DB)), 'attachments')),
     attachmentMaxBytes: e.PALIER_ATTACHMENT_MAX_BYTES,
+    intake: {
+      smtpHost: /^(?:(.+):)?\d+$/.exec(e.PALIER_SMTP_LISTEN ?? '')?.[1] ?? e.HOST,
+      smtpPort: e.PALIER_SMTP_LISTEN ? Number(/(\d+)$/.exec(e.PALIER_SMTP_LISTEN)![1]) : null,
+      smtpMaxBytes: e.PALIER_SMTP_MAX_BYTES,
+      sweepMs: e.PALIER_INTAKE_SWEEP_SECONDS * 1000,
+      imap: e.PALIER_IMAP_POLL === 'on',
+      ratePerMinute: e.PALIER_INTAKE_RATE_PER_MINUTE,
+    },
     ...overrides,
   };
 }

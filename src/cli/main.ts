@@ -7,12 +7,14 @@ import { matrixDefinitionSchema } from '../domain/matrix.js';
 import { ROLES, type Role } from '../domain/policy.js';
 import { addUser } from '../services/auth.service.js';
 import { createServices } from '../services/context.js';
+import { loadSecret } from '../services/secret.js';
 import { currentMatrix, ensureSeedMatrix, matrixVersion, saveMatrix } from '../services/matrix.service.js';
 import { systemClock } from '../domain/clock.js';
 import { openStore } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { EscalationWorker } from '../engine/worker.js';
 import { verifyAuditChains } from '../services/audit.service.js';
+import { startIntake } from '../intake/runtime.js';
 
 const integer = (value: string) => {
   const n = Number(value);
@@ -64,14 +66,21 @@ program
     const config = loadConfig();
     const store = openStore(config.database);
     await migrateToLatest(store);
-    const services = createServices(store, systemClock);
+    // The instance secret: e-mail replies processed here are checked against the references the server signed.
+    const secret = await loadSecret(store.db, config.secret);
+    const services = createServices(store, systemClock, { secret, site: { publicUrl: config.publicUrl } });
     await ensureSeedMatrix(services);
     const worker = new EscalationWorker(services, {
       pollMs: config.workerPollMs,
       ...(opts.name ? { name: opts.name } : {}),
       log: { error: (obj, msg) => console.error(msg, obj) },
     });
+    // Alongside deadlines, the worker processes inbound messages left unprocessed and polls IMAP mailboxes.
+    const intake = await startIntake(services, { ...config, worker: true, intake: { ...config.intake, smtpPort: null } }, {
+      error: (obj, msg) => console.error(msg, obj),
+    });
     const stop = async () => {
+      await intake.close();
       await worker.stop();
       await store.close();
       process.exit(0);

@@ -29,6 +29,7 @@ export const PERMISSIONS = [
   'user.read',
   'user.manage',
   'token.manage',
+  'integration.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -58,6 +59,8 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'user.manage': (a) => a.role === 'admin',
   // Everyone signed in lists, creates and revokes their own API tokens (never another's).
   'token.manage': () => true,
+  // Integration keys let outside systems open incidents: only administrators hand them out.
+  'integration.manage': (a) => a.role === 'admin',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {

@@ -16,6 +16,8 @@ import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { intakeRoutes } from './routes/intake.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { userRoutes } from './routes/users.js';
 
@@ -81,5 +83,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
   await app.register(attachmentRoutes(services, config));
+  await app.register(integrationRoutes(services));
+  await app.register(intakeRoutes(services, config.intake.ratePerMinute));
   return app;
 }

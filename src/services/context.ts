@@ -4,6 +4,7 @@ import type { Store } from '../store/database.js';
 import { AttachmentRepository } from '../store/attachment.repository.js';
 import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
+import { IntakeRepository } from '../store/intake.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
 import { UserRepository } from '../store/user.repository.js';
 import { Signer } from './secret.js';
@@ -16,6 +17,8 @@ export interface Services {
   incidents: IncidentRepository;
   users: UserRepository;
   escalations: EscalationRepository;
+  /** Inbound integrations and the messages they deliver. */
+  intake: IntakeRepository;
   /** Signs vendor links and e-mail references with the instance secret. */
   signer: Signer;
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
@@ -43,6 +46,7 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     incidents: new IncidentRepository(store.db, store.engine),
     users: new UserRepository(store.db),
     escalations: new EscalationRepository(store.engine),
+    intake: new IntakeRepository(store.db, store.engine),
     signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
     attachments: new AttachmentRepository(store.db),

@@ -14,7 +14,9 @@ import { explain, followUps, wakeUpOf, type WakeUp } from '../domain/escalation.
 import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matrix.js';
 import { can, incidentScope, type Actor, type Permission } from '../domain/policy.js';
 import type { Level } from '../domain/priority.js';
+import type { Transaction } from 'kysely';
 import type { IncidentFilter, IncidentSort } from '../store/incident.repository.js';
+import type { Database } from '../store/schema.js';
 import type { Services } from './context.js';
 import { matrixVersion } from './matrix.service.js';
 
@@ -94,43 +96,54 @@ class CreationBatcher {
     }
   }
 
-  /** Writes the valid creations; an invalid one (unknown category) comes back as its error. */
   private write(creations: Creation[]): Promise<Array<Incident | Error>> {
-    const s = this.s;
-    const now = s.clock.now();
-    return s.store.db.transaction().execute(async (trx) => {
-      const matrix = await s.matrices.current(trx);
-      if (!matrix) throw notFound('Matrix');
-      const out: Array<Incident | Error | undefined> = [];
-      const drafts: Array<{ draft: Omit<Incident, 'id'>; change: PendingEvent; actorId: number; slot: number }> = [];
-      for (const { actorId, ...input } of creations) {
-        try {
-          const change = decideCreate(input, matrix);
-          drafts.push({ change, actorId, slot: out.length, draft: apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId }) });
-          out.push(undefined); // filled once the incident has its id
-        } catch (error) {
-          out.push(error as Error);
-        }
-      }
-      const ids = await s.incidents.insertMany(
-        trx,
-        drafts.map((d) => d.draft),
-      );
-      const events: IncidentEvent[] = [];
-      const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
-      drafts.forEach(({ draft, change, actorId, slot }, i) => {
-        const incident = { ...draft, id: ids[i]! };
-        const created = { ...change, incidentId: incident.id, seq: 1, at: now, actorId };
-        events.push(created);
-        wakeUps.push({ incidentId: incident.id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
-        out[slot] = incident;
-      });
-      await s.incidents.appendEvents(trx, events);
-      await s.escalations.setWakeUps(trx, wakeUps);
-      await s.escalations.enqueue(trx, events, now);
-      return out as Array<Incident | Error>; // every slot is filled by now
-    });
+    return this.s.store.db.transaction().execute((trx) => writeCreations(this.s, trx, creations));
   }
+}
+
+/** Writes the valid creations inside `trx`; an invalid one (unknown category) comes back as its error. */
+async function writeCreations(s: Services, trx: Transaction<Database>, creations: Creation[]): Promise<Array<Incident | Error>> {
+  const now = s.clock.now();
+  const matrix = await s.matrices.current(trx);
+  if (!matrix) throw notFound('Matrix');
+  const out: Array<Incident | Error | undefined> = [];
+  const drafts: Array<{ draft: Omit<Incident, 'id'>; change: PendingEvent; actorId: number; slot: number }> = [];
+  for (const { actorId, ...input } of creations) {
+    try {
+      const change = decideCreate(input, matrix);
+      drafts.push({ change, actorId, slot: out.length, draft: apply(undefined, { ...change, incidentId: 0, seq: 1, at: now, actorId }) });
+      out.push(undefined); // filled once the incident has its id
+    } catch (error) {
+      out.push(error as Error);
+    }
+  }
+  const ids = await s.incidents.insertMany(
+    trx,
+    drafts.map((d) => d.draft),
+  );
+  const events: IncidentEvent[] = [];
+  const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+  drafts.forEach(({ draft, change, actorId, slot }, i) => {
+    const incident = { ...draft, id: ids[i]! };
+    const created = { ...change, incidentId: incident.id, seq: 1, at: now, actorId };
+    events.push(created);
+    wakeUps.push({ incidentId: incident.id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
+    out[slot] = incident;
+  });
+  await s.incidents.appendEvents(trx, events);
+  await s.escalations.setWakeUps(trx, wakeUps);
+  await s.escalations.enqueue(trx, events, now);
+  return out as Array<Incident | Error>; // every slot is filled by now
+}
+
+/**
+ * Opens one incident inside a transaction the caller holds, with its event, wake-up and outbox
+ * rows, so another write (an inbound message marked processed) commits or fails with it.
+ */
+export async function createIncidentIn(s: Services, trx: Transaction<Database>, actorId: number, input: NewIncident): Promise<Incident> {
+  const [result] = await writeCreations(s, trx, [{ ...input, actorId }]);
+  if (result instanceof Error) throw result;
+  return result!;
 }
 
 // One batcher per services object: a copy with another clock (tests, simulations) gets its own.
@@ -168,32 +181,35 @@ export const COMMAND_PERMISSION: Record<IncidentCommand['type'], Permission> = {
  * transaction. Returns the incident as it now stands.
  */
 export async function actOnIncident(s: Services, actor: Actor, id: number, command: IncidentCommand): Promise<Incident> {
+  return s.store.db.transaction().execute((trx) => actOnIncidentIn(s, trx, actor, id, command));
+}
+
+/** actOnIncident inside a transaction the caller holds. */
+export async function actOnIncidentIn(s: Services, trx: Transaction<Database>, actor: Actor, id: number, command: IncidentCommand): Promise<Incident> {
   const now = s.clock.now();
-  return s.store.db.transaction().execute(async (trx) => {
-    const incident = await s.incidents.get(id, trx, true);
-    if (!incident || !can(actor, 'incident.read', incident)) throw notFound(`Incident ${id}`);
-    if (!can(actor, COMMAND_PERMISSION[command.type], incident))
-      throw forbidden(
-        actor.role === 'agent'
-          ? `Only agents of tier ${incident.tier} can do this while the incident is there`
-          : 'Your role does not allow this on this incident',
-      );
-    const matrix = await matrixVersion(s, incident.matrixVersion, trx);
-    const history = await s.incidents.events(id, trx);
-    const events = numberEvents(incident, decide(incident, command, actor.id, matrix), now, actor.id);
-    let next = events.reduce<Incident>((state, e) => apply(state, e), incident);
-    // Consequences of the change (ping-pong between tiers, too many reopenings) are the system's, not the actor's.
-    const consequences = numberEvents(next, followUps(next, [...history, ...events], matrix), now, null);
-    next = consequences.reduce<Incident>((state, e) => apply(state, e), next);
-    const all = [...events, ...consequences];
-    if (!(await s.incidents.update(trx, next, incident.seq, incident)))
-      throw conflict('concurrent_update', 'The incident changed meanwhile; reload and try again');
-    await s.incidents.appendEvents(trx, all);
-    // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.
-    await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(next, [...history, ...all], matrix, now)) }]);
-    await s.escalations.enqueue(trx, all, now);
-    return next;
-  });
+  const incident = await s.incidents.get(id, trx, true);
+  if (!incident || !can(actor, 'incident.read', incident)) throw notFound(`Incident ${id}`);
+  if (!can(actor, COMMAND_PERMISSION[command.type], incident))
+    throw forbidden(
+      actor.role === 'agent'
+        ? `Only agents of tier ${incident.tier} can do this while the incident is there`
+        : 'Your role does not allow this on this incident',
+    );
+  const matrix = await matrixVersion(s, incident.matrixVersion, trx);
+  const history = await s.incidents.events(id, trx);
+  const events = numberEvents(incident, decide(incident, command, actor.id, matrix), now, actor.id);
+  let next = events.reduce<Incident>((state, e) => apply(state, e), incident);
+  // Consequences of the change (ping-pong between tiers, too many reopenings) are the system's, not the actor's.
+  const consequences = numberEvents(next, followUps(next, [...history, ...events], matrix), now, null);
+  next = consequences.reduce<Incident>((state, e) => apply(state, e), next);
+  const all = [...events, ...consequences];
+  if (!(await s.incidents.update(trx, next, incident.seq, incident)))
+    throw conflict('concurrent_update', 'The incident changed meanwhile; reload and try again');
+  await s.incidents.appendEvents(trx, all);
+  // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.
+  await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(next, [...history, ...all], matrix, now)) }]);
+  await s.escalations.enqueue(trx, all, now);
+  return next;
 }
 
 const wakeUp = (w: WakeUp | null) => (w ? w : { dueAt: null });

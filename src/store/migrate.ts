@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_escalation.js';
 import * as m0003 from './migrations/0003_open_queue.js';
 import * as m0004 from './migrations/0004_notify.js';
 import * as m0006 from './migrations/0006_event_chain.js';
+import * as m0007 from './migrations/0007_intake.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
 const MIGRATIONS = {
@@ -13,6 +14,7 @@ const MIGRATIONS = {
   '0003_open_queue': m0003,
   '0004_notify': m0004,
   '0006_event_chain': m0006,
+  '0007_intake': m0007,
 };
 
 class InCodeProvider implements MigrationProvider {

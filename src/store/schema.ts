@@ -16,6 +16,9 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   deliveries: DeliveriesTable;
   attachments: AttachmentsTable;
+  integrations: IntegrationsTable;
+  inbound_messages: InboundMessagesTable;
+  intake_correlations: IntakeCorrelationsTable;
 }
 
 export interface SettingsTable {
@@ -207,3 +210,50 @@ export type NewUserRow = Insertable<UsersTable>;
 export type IncidentRow = Selectable<IncidentsTable>;
 export type IncidentUpdate = Updateable<IncidentsTable>;
 export type EventRow = Selectable<IncidentEventsTable>;
+
+export interface IntegrationsTable {
+  id: Generated<number>;
+  kind: string; // 'alertmanager' | 'events-v2' | 'email'
+  name: string;
+  config: string; // JSON IntegrationConfig
+  /** SHA-256 of the key; the key itself is shown once, at creation or rotation. */
+  key_hash: string;
+  key_hint: string;
+  /** An e-mail integration's own address (lower case), besides anything+<key>@… */
+  address: string | null;
+  /** The account alerts and events act as. */
+  system_user_id: number;
+  created_by: number | null;
+  created_at: number;
+  key_rotated_at: number | null;
+  disabled_at: number | null;
+}
+
+export interface InboundMessagesTable {
+  id: Generated<number>;
+  integration_id: number;
+  channel: string; // 'alertmanager' | 'events-v2' | 'email'
+  body: string; // as received
+  body_encoding: string; // 'utf8' | 'base64'
+  dedup_key: string | null;
+  received_at: number;
+  status: string; // 'received' | 'processed' | 'rejected'
+  attempts: number;
+  error: string | null;
+  incident_id: number | null;
+  outcome: string | null; // JSON
+  processed_at: number | null;
+}
+
+export interface IntakeCorrelationsTable {
+  id: Generated<number>;
+  integration_id: number;
+  /** 'fp:<fingerprint>', 'gk:<groupKey>', 'dk:<dedup_key>' or 'msg:<Message-ID>' */
+  key: string;
+  incident_id: number;
+  state: string; // 'firing' | 'resolved' | 'triggered' | 'acknowledged' | 'received'
+  detail: string | null; // JSON
+  active: number;
+  created_at: number;
+  updated_at: number;
+}

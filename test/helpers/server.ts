@@ -22,9 +22,14 @@ export interface TestServer {
   /** Calls the API; `as` signs the request with that user's token. JSON in, JSON (or text) out. */
   api(method: string, path: string, opts?: { as?: TestUser; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   /** Counts rows of a table, to show that a refused request wrote nothing. */
-  count(table: 'incidents' | 'incident_events' | 'matrix_versions' | 'users' | 'api_tokens' | 'outbox' | 'escalation_schedule'): Promise<number>;
+  count(
+    table: 'incidents' | 'incident_events' | 'matrix_versions' | 'users' | 'api_tokens' | 'outbox' | 'escalation_schedule' | IntakeTable,
+  ): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Tables of inbound integrations, counted to show a refused message stored nothing. */
+export type IntakeTable = 'integrations' | 'inbound_messages' | 'intake_correlations';
 
 export interface ApiResponse {
   status: number;

@@ -89,6 +89,38 @@ const newIncident = {
   urgency: 3,
 };
 
+/** A fresh integration created by the admin, with its key. */
+async function integration(f: Fixtures, kind: 'events-v2' | 'alertmanager' = 'events-v2'): Promise<{ id: number; key: string }> {
+  const res = await f.t.api('POST', '/api/v1/integrations', {
+    as: f.users.admin,
+    body: { kind, name: `${kind}-${Math.random().toString(36).slice(2)}` },
+  });
+  return res.body;
+}
+
+const alertmanagerBody = () => ({
+  version: '4',
+  groupKey: '{}:{alertname="DiskFull"}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'palier',
+  groupLabels: { alertname: 'DiskFull' },
+  commonLabels: { alertname: 'DiskFull' },
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager.example:9093',
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'DiskFull', instance: `srv-${Math.random().toString(36).slice(2)}` },
+      annotations: { summary: 'Disk full' },
+      startsAt: '2026-11-28T10:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example/graph',
+      fingerprint: Math.random().toString(16).slice(2, 18),
+    },
+  ],
+});
+
 const TABLE: Record<string, Row> = {
   'GET /healthz': { expect: everyone(200, 200), prepare: async () => ({ path: '/healthz' }) },
 
@@ -202,6 +234,49 @@ const TABLE: Record<string, Row> = {
   },
 
   'GET /api/v1/users/me': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/users/me' }) },
+  'POST /api/v1/integrations': {
+    expect: admins(201),
+    prepare: async () => ({ path: '/api/v1/integrations', body: { kind: 'events-v2', name: `pd-${Math.random().toString(36).slice(2)}` } }),
+  },
+  'GET /api/v1/integrations': { expect: admins(200), prepare: async () => ({ path: '/api/v1/integrations' }) },
+  'GET /api/v1/integrations/{id}': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}` }),
+  },
+  'POST /api/v1/integrations/{id}/disable': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}/disable` }),
+  },
+  'POST /api/v1/integrations/{id}/enable': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}/enable` }),
+  },
+  'POST /api/v1/integrations/{id}/rotate-key': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}/rotate-key` }),
+  },
+  'GET /api/v1/integrations/{id}/messages': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}/messages` }),
+  },
+  // Machines authenticate with the integration key, whoever's token would otherwise be sent.
+  'POST /api/v1/intake/alertmanager': {
+    expect: everyone(200, 200),
+    prepare: async (f) => {
+      const { key } = await integration(f, 'alertmanager');
+      return { path: '/api/v1/intake/alertmanager', token: key, body: alertmanagerBody() };
+    },
+  },
+  'POST /api/v1/intake/events/v2/enqueue': {
+    expect: everyone(202, 202),
+    prepare: async (f) => {
+      const { key } = await integration(f, 'events-v2');
+      return {
+        path: '/api/v1/intake/events/v2/enqueue',
+        body: { routing_key: key, event_action: 'trigger', payload: { summary: 'Disk full', source: 'srv-1', severity: 'warning' } },
+      };
+    },
+  },
   'GET /api/v1/users': { expect: readers(200), prepare: async () => ({ path: '/api/v1/users' }) },
   'GET /api/v1/users/{id}': { expect: readers(200), prepare: async (f) => ({ path: `/api/v1/users/${f.users.requesterA.id}` }) },
   'POST /api/v1/users': {

@@ -49,6 +49,8 @@ describe.each(ENGINES)('request hygiene on %s', (engine: EngineName) => {
     Object.entries<Json>(doc.paths).flatMap(([path, methods]) =>
       Object.entries<Json>(methods)
         .filter(([, op]) => op.requestBody)
+        // Monitoring tools' own formats (Alertmanager, Events API v2) grow fields over time; they are read, never mass-assigned.
+        .filter(() => !path.startsWith('/api/v1/intake/'))
         .map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
     );
 
