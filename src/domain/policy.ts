@@ -26,6 +26,9 @@ export const PERMISSIONS = [
   'incident.reopen',
   'incident.close',
   'escalation.read',
+  'incident.export',
+  'report.read',
+  'simulation.run',
   'user.read',
   'user.manage',
 ] as const;
@@ -53,6 +56,9 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'incident.reopen': (a, i) => !i || worksAt(a, i) || isOwn(a, i),
   'incident.close': (a, i) => !i || worksAt(a, i) || isOwn(a, i),
   'escalation.read': isStaff,
+  'incident.export': isStaff,
+  'report.read': (a) => a.role === 'admin' || a.role === 'manager',
+  'simulation.run': (a) => a.role === 'admin' || a.role === 'manager',
   'user.read': (a) => a.role === 'admin' || a.role === 'manager',
   'user.manage': (a) => a.role === 'admin',
 };

@@ -10,6 +10,7 @@ import { registerAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
+import { incidentExportRoutes } from './routes/incident-export.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { userRoutes } from './routes/users.js';
@@ -64,6 +65,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
 
   await app.register(authRoutes(services, config));
   await app.register(matrixRoutes(services));
+  await app.register(incidentExportRoutes(services));
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
