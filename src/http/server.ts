@@ -13,6 +13,7 @@ import { escalationRoutes } from './routes/escalations.js';
 import { incidentExportRoutes } from './routes/incident-export.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
+import { reportRoutes } from './routes/reports.js';
 import { userRoutes } from './routes/users.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
@@ -69,5 +70,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
+  await app.register(reportRoutes(services));
   return app;
 }

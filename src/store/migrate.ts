@@ -3,9 +3,10 @@ import type { Store } from './database.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_escalation.js';
 import * as m0003 from './migrations/0003_open_queue.js';
+import * as m0005 from './migrations/0005_report_figures.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
-const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003 };
+const MIGRATIONS = { '0001_initial': m0001, '0002_escalation': m0002, '0003_open_queue': m0003, '0005_report_figures': m0005 };
 
 class InCodeProvider implements MigrationProvider {
   constructor(private readonly store: Store) {}

@@ -9,6 +9,8 @@ export interface Database {
   incident_events: IncidentEventsTable;
   escalation_schedule: EscalationScheduleTable;
   outbox: OutboxTable;
+  incident_figures: IncidentFiguresTable;
+  incident_stint_figures: IncidentStintFiguresTable;
 }
 
 export interface EscalationScheduleTable {
@@ -105,6 +107,43 @@ export interface IncidentEventsTable {
   from_tier: string | null;
   to_tier: string | null;
   data: string; // JSON
+}
+
+/** Per-incident report figures, rewritten with every change of the incident (src/domain/incident-figures.ts). */
+export interface IncidentFiguresTable {
+  incident_id: number;
+  category: string;
+  priority: string;
+  tier: string;
+  created_at: number;
+  acknowledged_at: number | null;
+  ack_ms: number | null;
+  ack_business_ms: number | null;
+  resolved_at: number | null;
+  resolve_ms: number | null;
+  resolve_business_ms: number | null;
+  ever_resolved: number;
+  reopen_count: number;
+  reached_top: number;
+  escalations_hand: number;
+  escalations_missed: number;
+  seq: number;
+}
+
+/** One row per stay of an incident at a tier. */
+export interface IncidentStintFiguresTable {
+  incident_id: number;
+  n: number;
+  tier: string;
+  category: string;
+  priority: string;
+  created_at: number;
+  entered_at: number;
+  exit: string | null; // 'hand' | 'missed' | 'other' | 'handed_back'
+  wall_ms: number | null;
+  business_ms: number | null;
+  ack_met: number | null;
+  resolve_met: number | null;
 }
 
 export type UserRow = Selectable<UsersTable>;
