@@ -14,6 +14,7 @@ import { incidentExportRoutes } from './routes/incident-export.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { reportRoutes } from './routes/reports.js';
+import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
@@ -71,5 +72,6 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
   await app.register(reportRoutes(services));
+  await app.register(simulationRoutes(services));
   return app;
 }
