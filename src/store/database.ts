@@ -79,14 +79,6 @@ export function openStore(config: DatabaseConfig): Store {
     sqlite.function('palier_fold', { deterministic: true }, (text: unknown) =>
       typeof text === 'string' ? text.toLowerCase() : text,
     );
-    // Reports need medians; PostgreSQL has percentile_cont, SQLite gets this aggregate (nulls ignored).
-    sqlite.aggregate('palier_median', {
-      start: () => [] as number[],
-      step: (values: number[], x: unknown) => {
-        if (x !== null) values.push(Number(x));
-      },
-      result: (values: number[]) => median(values),
-    });
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, engine: 'sqlite', close: () => db.destroy() };
   }
@@ -104,10 +96,3 @@ export function openStore(config: DatabaseConfig): Store {
   return { db, engine: 'postgres', close: () => db.destroy() };
 }
 
-/** The middle value, or the mean of the two middle values; null for none. */
-export function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { IncidentFigures } from '../domain/incident-figures.js';
+import { updateRollups } from './report-rollups.js';
 import type { Database } from './schema.js';
 
 const flag = (b: boolean | null) => (b === null ? null : b ? 1 : 0);
@@ -51,36 +52,19 @@ export async function saveFigures(db: Kysely<Database>, figures: readonly Incide
   for (let i = 0; i < figures.length; i += chunk) {
     const part = figures.slice(i, i + chunk);
     const ids = part.map((f) => f.incidentId);
+    const before = {
+      incidents: await db.selectFrom('incident_figures').selectAll().where('incident_id', 'in', ids).execute(),
+      stints: await db.selectFrom('incident_stint_figures').selectAll().where('incident_id', 'in', ids).execute(),
+    };
+    const after = { incidents: part.map(figuresRow), stints: part.flatMap(stintRows) };
     await db.deleteFrom('incident_stint_figures').where('incident_id', 'in', ids).execute();
-    await db
-      .insertInto('incident_figures')
-      .values(part.map(figuresRow))
-      .onConflict((oc) =>
-        oc.column('incident_id').doUpdateSet((eb) => ({
-          category: eb.ref('excluded.category'),
-          priority: eb.ref('excluded.priority'),
-          tier: eb.ref('excluded.tier'),
-          created_at: eb.ref('excluded.created_at'),
-          acknowledged_at: eb.ref('excluded.acknowledged_at'),
-          ack_ms: eb.ref('excluded.ack_ms'),
-          ack_business_ms: eb.ref('excluded.ack_business_ms'),
-          resolved_at: eb.ref('excluded.resolved_at'),
-          resolve_ms: eb.ref('excluded.resolve_ms'),
-          resolve_business_ms: eb.ref('excluded.resolve_business_ms'),
-          ever_resolved: eb.ref('excluded.ever_resolved'),
-          reopen_count: eb.ref('excluded.reopen_count'),
-          reached_top: eb.ref('excluded.reached_top'),
-          escalations_hand: eb.ref('excluded.escalations_hand'),
-          escalations_missed: eb.ref('excluded.escalations_missed'),
-          seq: eb.ref('excluded.seq'),
-        })),
-      )
-      .execute();
-    const stints = part.flatMap(stintRows);
-    for (let j = 0; j < stints.length; j += chunk)
+    if (before.incidents.length) await db.deleteFrom('incident_figures').where('incident_id', 'in', ids).execute();
+    await db.insertInto('incident_figures').values(after.incidents).execute();
+    for (let j = 0; j < after.stints.length; j += chunk)
       await db
         .insertInto('incident_stint_figures')
-        .values(stints.slice(j, j + chunk))
+        .values(after.stints.slice(j, j + chunk))
         .execute();
+    await updateRollups(db, before, after);
   }
 }

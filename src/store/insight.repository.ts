@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Incident } from '../domain/incident.js';
 import type { Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
 import { fromRow } from './incident.repository.js';
+import { DAY_MS, INCIDENT_MEASURES, ROLLUP_TABLES, STINT_MEASURES } from './report-rollups.js';
 import type { Database } from './schema.js';
 
 /** Incidents opened in [from, to), narrowed by category, tier (the current one) and priority. */
@@ -39,9 +40,6 @@ export class InsightRepository {
     return rows.map(fromRow);
   }
 }
-
-const n = (v: unknown): number => (v == null ? 0 : Number(v));
-const nOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
 
 export interface VolumeRow {
   opened: number;
@@ -95,9 +93,12 @@ export interface TierTimeRow {
   businessTotalMs: number;
 }
 
+type Sums = Record<string, number>;
+
 /**
- * Report aggregates over the stored figures. Each is one statement over the period's rows
- * (incidents opened in [from, to), found through the created_at index).
+ * Report aggregates: whole days of the period from the daily rollups, the partial days at its edges
+ * from the figures, added up (src/store/report-rollups.ts). Medians walk a covering index in value
+ * order to the middle row, on both engines.
  */
 export class ReportRepository {
   constructor(
@@ -105,149 +106,153 @@ export class ReportRepository {
     private readonly engine: Engine,
   ) {}
 
-  private median(column: string) {
-    return this.engine === 'postgres'
-      ? sql<number | null>`percentile_cont(0.5) within group (order by ${sql.ref(column)})`
-      : sql<number | null>`palier_median(${sql.ref(column)})`;
+  /**
+   * Sums of the measures of `kind`, grouped by some of category, priority and tier. For incident
+   * figures the tier is the incident's current one, for stints the tier of each stay.
+   */
+  private async sums(
+    kind: 'incidents' | 'stints',
+    f: PeriodFilter,
+    groupBy: Array<'category' | 'priority' | 'tier'>,
+  ): Promise<Array<{ key: Record<string, string>; sums: Sums }>> {
+    const measures: Record<string, { sql: RawBuilder<number> }> = kind === 'incidents' ? INCIDENT_MEASURES : STINT_MEASURES;
+    const names = Object.keys(measures);
+    const firstDay = Math.ceil(f.from / DAY_MS);
+    const lastDay = Math.floor(f.to / DAY_MS); // exclusive
+    const filters = (q: SelectQueryBuilder<Database, never, object>) => {
+      let out = q;
+      if (f.category?.length) out = out.where(sql.ref('category'), 'in', f.category);
+      if (f.priority?.length) out = out.where(sql.ref('priority'), 'in', f.priority);
+      if (f.tier?.length) out = out.where(sql.ref('tier'), 'in', f.tier);
+      return out;
+    };
+    const group = groupBy.map((g) => sql.ref(g));
+    const queries: Array<Promise<Array<Record<string, unknown>>>> = [];
+    const raw = (from: number, to: number) => {
+      const table = kind === 'incidents' ? 'incident_figures' : 'incident_stint_figures';
+      let q = filters(
+        (this.db.selectFrom(table) as unknown as SelectQueryBuilder<Database, never, object>)
+          .where(sql.ref('created_at'), '>=', from)
+          .where(sql.ref('created_at'), '<', to),
+      ).select([...group, ...names.map((n) => sql<number>`sum(${measures[n]!.sql})`.as(n))] as never);
+      if (group.length) q = q.groupBy(group as never);
+      queries.push(q.execute() as Promise<Array<Record<string, unknown>>>);
+    };
+    if (firstDay >= lastDay) raw(f.from, f.to);
+    else {
+      if (f.from < firstDay * DAY_MS) raw(f.from, firstDay * DAY_MS);
+      if (lastDay * DAY_MS < f.to) raw(lastDay * DAY_MS, f.to);
+      let q = filters(
+        (this.db.selectFrom(ROLLUP_TABLES[kind]) as unknown as SelectQueryBuilder<Database, never, object>)
+          .where(sql.ref('day'), '>=', firstDay)
+          .where(sql.ref('day'), '<', lastDay),
+      ).select([...group, ...names.map((n) => sql<number>`sum(${sql.ref(n)})`.as(n))] as never);
+      if (group.length) q = q.groupBy(group as never);
+      queries.push(q.execute() as Promise<Array<Record<string, unknown>>>);
+    }
+    // SQLite has one connection: the queries run one after the other anyway.
+    const results: Array<Array<Record<string, unknown>>> = [];
+    for (const q of queries) results.push(await q);
+    const merged = new Map<string, { key: Record<string, string>; sums: Sums }>();
+    for (const row of results.flat()) {
+      const key = Object.fromEntries(groupBy.map((g) => [g, String(row[g])]));
+      const id = groupBy.map((g) => key[g]).join('\u0000');
+      let m = merged.get(id);
+      if (!m) merged.set(id, (m = { key, sums: Object.fromEntries(names.map((n) => [n, 0])) }));
+      for (const n of names) m.sums[n]! += Number(row[n] ?? 0);
+    }
+    return [...merged.values()].filter((m) => m.sums[kind === 'incidents' ? 'opened' : 'stints']! > 0);
   }
 
-  /** Incident figures of the period; the tier filter is the incident's current tier. */
-  private incidents(f: PeriodFilter) {
-    let q = this.db.selectFrom('incident_figures').where('created_at', '>=', f.from).where('created_at', '<', f.to);
+  /** The median of a duration over `count` non-null values: the middle one, or the mean of the middle two. */
+  private async median(
+    column: 'ack_ms' | 'ack_business_ms' | 'resolve_ms' | 'resolve_business_ms',
+    f: PeriodFilter,
+    count: number,
+  ): Promise<number | null> {
+    if (count === 0) return null;
+    let q = this.db
+      .selectFrom('incident_figures')
+      .select(column)
+      .where(column, 'is not', null)
+      .where('created_at', '>=', f.from)
+      .where('created_at', '<', f.to);
     if (f.category?.length) q = q.where('category', 'in', f.category);
     if (f.priority?.length) q = q.where('priority', 'in', f.priority);
     if (f.tier?.length) q = q.where('tier', 'in', f.tier);
-    return q;
-  }
-
-  /** Stints of the period's incidents; the tier filter is the stint's tier. */
-  private stints(f: PeriodFilter) {
-    let q = this.db.selectFrom('incident_stint_figures').where('created_at', '>=', f.from).where('created_at', '<', f.to);
-    if (f.category?.length) q = q.where('category', 'in', f.category);
-    if (f.priority?.length) q = q.where('priority', 'in', f.priority);
-    if (f.tier?.length) q = q.where('tier', 'in', f.tier);
-    return q;
+    const rows = await q
+      .orderBy(column)
+      .limit(2)
+      .offset(Math.floor((count - 1) / 2))
+      .execute();
+    const values = rows.map((r) => Number(r[column]));
+    return count % 2 === 1 ? values[0]! : (values[0]! + values[1]!) / 2;
   }
 
   async volume(f: PeriodFilter): Promise<VolumeRow> {
-    const r = await this.incidents(f)
-      .select((eb) => [
-        eb.fn.countAll().as('opened'),
-        eb.fn.count('acknowledged_at').as('acknowledged'),
-        eb.fn.count('resolved_at').as('resolved'),
-        eb.fn.sum('ever_resolved').as('ever_resolved'),
-        sql`sum(case when reopen_count > 0 then 1 else 0 end)`.as('reopened'),
-        eb.fn.sum('reached_top').as('reached_top'),
-      ])
-      .executeTakeFirstOrThrow();
+    const s = (await this.sums('incidents', f, []))[0]?.sums ?? {};
     return {
-      opened: n(r.opened),
-      acknowledged: n(r.acknowledged),
-      resolved: n(r.resolved),
-      everResolved: n(r.ever_resolved),
-      reopened: n(r.reopened),
-      reachedTop: n(r.reached_top),
+      opened: s.opened ?? 0,
+      acknowledged: s.acknowledged ?? 0,
+      resolved: s.resolved ?? 0,
+      everResolved: s.ever_resolved ?? 0,
+      reopened: s.reopened ?? 0,
+      reachedTop: s.reached_top ?? 0,
     };
   }
 
   async times(f: PeriodFilter): Promise<TimesRow> {
-    const r = await this.incidents(f)
-      .select((eb) => [
-        eb.fn.count('ack_ms').as('acknowledged'),
-        eb.fn.avg('ack_ms').as('ack_mean'),
-        this.median('ack_ms').as('ack_median'),
-        eb.fn.avg('ack_business_ms').as('ack_business_mean'),
-        this.median('ack_business_ms').as('ack_business_median'),
-        eb.fn.count('resolve_ms').as('resolved'),
-        eb.fn.avg('resolve_ms').as('resolve_mean'),
-        this.median('resolve_ms').as('resolve_median'),
-        eb.fn.avg('resolve_business_ms').as('resolve_business_mean'),
-        this.median('resolve_business_ms').as('resolve_business_median'),
-      ])
-      .executeTakeFirstOrThrow();
+    const s = (await this.sums('incidents', f, []))[0]?.sums ?? {};
+    const acknowledged = s.acknowledged ?? 0;
+    const resolved = s.resolved ?? 0;
+    const mean = (sum: number | undefined, count: number) => (count === 0 ? null : (sum ?? 0) / count);
     return {
-      acknowledged: n(r.acknowledged),
-      ackMeanMs: nOrNull(r.ack_mean),
-      ackMedianMs: nOrNull(r.ack_median),
-      ackBusinessMeanMs: nOrNull(r.ack_business_mean),
-      ackBusinessMedianMs: nOrNull(r.ack_business_median),
-      resolved: n(r.resolved),
-      resolveMeanMs: nOrNull(r.resolve_mean),
-      resolveMedianMs: nOrNull(r.resolve_median),
-      resolveBusinessMeanMs: nOrNull(r.resolve_business_mean),
-      resolveBusinessMedianMs: nOrNull(r.resolve_business_median),
+      acknowledged,
+      ackMeanMs: mean(s.ack_ms, acknowledged),
+      ackMedianMs: await this.median('ack_ms', f, acknowledged),
+      ackBusinessMeanMs: mean(s.ack_business_ms, acknowledged),
+      ackBusinessMedianMs: await this.median('ack_business_ms', f, acknowledged),
+      resolved,
+      resolveMeanMs: mean(s.resolve_ms, resolved),
+      resolveMedianMs: await this.median('resolve_ms', f, resolved),
+      resolveBusinessMeanMs: mean(s.resolve_business_ms, resolved),
+      resolveBusinessMedianMs: await this.median('resolve_business_ms', f, resolved),
     };
   }
 
   async sla(f: PeriodFilter): Promise<SlaRow[]> {
-    const rows = await this.stints(f)
-      .select((eb) => [
-        'tier',
-        'priority',
-        eb.fn.countAll().as('stints'),
-        sql`sum(case when ack_met = 1 then 1 else 0 end)`.as('ack_met'),
-        sql`sum(case when ack_met = 0 then 1 else 0 end)`.as('ack_missed'),
-        sql`sum(case when resolve_met = 1 then 1 else 0 end)`.as('resolve_met'),
-        sql`sum(case when resolve_met = 0 then 1 else 0 end)`.as('resolve_missed'),
-      ])
-      .groupBy(['tier', 'priority'])
-      .execute();
-    return rows.map((r) => ({
-      tier: r.tier,
-      priority: r.priority,
-      stints: n(r.stints),
-      ackMet: n(r.ack_met),
-      ackMissed: n(r.ack_missed),
-      resolveMet: n(r.resolve_met),
-      resolveMissed: n(r.resolve_missed),
+    return (await this.sums('stints', f, ['tier', 'priority'])).map(({ key, sums }) => ({
+      tier: key.tier!,
+      priority: key.priority!,
+      stints: sums.stints!,
+      ackMet: sums.ack_met!,
+      ackMissed: sums.ack_missed!,
+      resolveMet: sums.resolve_met!,
+      resolveMissed: sums.resolve_missed!,
     }));
   }
 
   async escalations(f: PeriodFilter): Promise<EscalationRow[]> {
-    const rows = await this.stints(f)
-      .select((eb) => [
-        'category',
-        'tier',
-        eb.fn.countAll().as('stints'),
-        sql`sum(case when exit = 'hand' then 1 else 0 end)`.as('hand'),
-        sql`sum(case when exit = 'missed' then 1 else 0 end)`.as('missed'),
-        sql`sum(case when exit = 'other' then 1 else 0 end)`.as('other'),
-        sql`sum(case when exit = 'handed_back' then 1 else 0 end)`.as('handed_back'),
-      ])
-      .groupBy(['category', 'tier'])
-      .execute();
-    return rows.map((r) => ({
-      category: r.category,
-      tier: r.tier,
-      stints: n(r.stints),
-      byHand: n(r.hand),
-      missedDeadline: n(r.missed),
-      otherAutomatic: n(r.other),
-      handedBack: n(r.handed_back),
+    return (await this.sums('stints', f, ['category', 'tier'])).map(({ key, sums }) => ({
+      category: key.category!,
+      tier: key.tier!,
+      stints: sums.stints!,
+      byHand: sums.exit_hand!,
+      missedDeadline: sums.exit_missed!,
+      otherAutomatic: sums.exit_other!,
+      handedBack: sums.exit_handed_back!,
     }));
   }
 
   async tierTime(f: PeriodFilter): Promise<TierTimeRow[]> {
-    const rows = await this.stints(f)
-      .select((eb) => [
-        'tier',
-        eb.fn.countAll().as('stints'),
-        eb.fn.count('wall_ms').as('completed'),
-        eb.fn.avg('wall_ms').as('wall_mean'),
-        eb.fn.sum('wall_ms').as('wall_total'),
-        eb.fn.avg('business_ms').as('business_mean'),
-        eb.fn.sum('business_ms').as('business_total'),
-      ])
-      .groupBy('tier')
-      .execute();
-    return rows.map((r) => ({
-      tier: r.tier,
-      stints: n(r.stints),
-      completed: n(r.completed),
-      wallMeanMs: nOrNull(r.wall_mean),
-      wallTotalMs: n(r.wall_total),
-      businessMeanMs: nOrNull(r.business_mean),
-      businessTotalMs: n(r.business_total),
+    return (await this.sums('stints', f, ['tier'])).map(({ key, sums }) => ({
+      tier: key.tier!,
+      stints: sums.stints!,
+      completed: sums.completed!,
+      wallMeanMs: sums.completed ? sums.wall_ms! / sums.completed : null,
+      wallTotalMs: sums.wall_ms!,
+      businessMeanMs: sums.completed ? sums.business_ms! / sums.completed : null,
+      businessTotalMs: sums.business_ms!,
     }));
   }
 }

@@ -11,6 +11,8 @@ export interface Database {
   outbox: OutboxTable;
   incident_figures: IncidentFiguresTable;
   incident_stint_figures: IncidentStintFiguresTable;
+  report_incidents_daily: ReportIncidentsDailyTable;
+  report_stints_daily: ReportStintsDailyTable;
 }
 
 export interface EscalationScheduleTable {
@@ -144,6 +146,44 @@ export interface IncidentStintFiguresTable {
   business_ms: number | null;
   ack_met: number | null;
   resolve_met: number | null;
+}
+
+/** Daily sums of incident_figures per (UTC day of creation, category, priority, current tier); see src/store/report-rollups.ts. */
+export interface ReportIncidentsDailyTable {
+  day: number;
+  category: string;
+  priority: string;
+  tier: string;
+  opened: number;
+  acknowledged: number;
+  resolved: number;
+  ever_resolved: number;
+  reopened: number;
+  reached_top: number;
+  ack_ms: number;
+  ack_business_ms: number;
+  resolve_ms: number;
+  resolve_business_ms: number;
+}
+
+/** Daily sums of incident_stint_figures per (UTC day of the incident's creation, category, priority, stint tier). */
+export interface ReportStintsDailyTable {
+  day: number;
+  category: string;
+  priority: string;
+  tier: string;
+  stints: number;
+  ack_met: number;
+  ack_missed: number;
+  resolve_met: number;
+  resolve_missed: number;
+  exit_hand: number;
+  exit_missed: number;
+  exit_other: number;
+  exit_handed_back: number;
+  completed: number;
+  wall_ms: number;
+  business_ms: number;
 }
 
 export type UserRow = Selectable<UsersTable>;

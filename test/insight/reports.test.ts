@@ -4,13 +4,18 @@ import { startServer, type TestServer, type TestUser } from '../helpers/server.j
 import { BREACH, CLOUD, loadFixture, NETWORK, PERIOD, SOFTWARE, T0, TestClock } from './fixture.js';
 
 const MIN = 60_000;
-const period = `from=${PERIOD.from}&to=${PERIOD.to}`;
+// Whole days come from the daily rollups, partial days from the figures: the same period both ways.
+const PERIODS = [
+  ['whole days', `from=${PERIOD.from}&to=${PERIOD.to}`],
+  ['partial days', 'from=2026-03-03T07:30:00Z&to=2026-03-04T12:00:00Z'],
+] as const;
+const CASES = ENGINES.flatMap((engine) => PERIODS.map(([name, period]) => [engine, name, period] as const));
 
 // Every expected figure below is worked out by hand from the scenario table in fixture.ts.
-describe.each(ENGINES)('reports over a hand-computed fixture on %s', (engine) => {
+describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s', (engine, _name, period) => {
   let t: TestServer;
   let manager: TestUser, agent: TestUser;
-  const report = async (name: string, query = period, as?: TestUser) => {
+  const report = async (name: string, query: string = period, as?: TestUser) => {
     const res = await t.api('GET', `/api/v1/reports/${name}?${query}`, { as: as ?? manager });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body;
@@ -218,6 +223,17 @@ describe.each(ENGINES)('reports over a hand-computed fixture on %s', (engine) =>
     ).toEqual(['L1/P1', 'L1/P3']);
     // From February on, S0 counts too.
     expect(await report('volume', `from=2026-02-01&to=${PERIOD.to}`)).toMatchObject({ opened: 24, resolved: 20 });
+    // S0 from the partial 20 February, March 3rd from the rollups.
+    expect(await report('volume', 'from=2026-02-20T07:00:00Z&to=2026-03-04T00:00:00Z')).toMatchObject({
+      opened: 24,
+      resolved: 20,
+    });
+    // Partial days only: S0, and S1-S5 created at 08:00 on March 3rd (8 + 4 + 4 + 1 + 4 = 21) but not S6 (15:00):
+    // 1 + 21 = 22 opened; resolved: S0 1 + S1 8 + S2 4 + S3 4 + S4 1 = 18.
+    expect(await report('volume', 'from=2026-02-20T07:00:00Z&to=2026-03-03T12:00:00Z')).toMatchObject({
+      opened: 22,
+      resolved: 18,
+    });
     expect(await report('volume', 'from=2026-04-01&to=2026-05-01')).toMatchObject({
       opened: 0,
       reopenRate: null,

@@ -19,6 +19,18 @@ describe.each(ENGINES)('stored report figures on %s', (engine) => {
     return {
       incidents: await db.selectFrom('incident_figures').selectAll().orderBy('incident_id').execute(),
       stints: await db.selectFrom('incident_stint_figures').selectAll().orderBy('incident_id').orderBy('n').execute(),
+      daily: await db
+        .selectFrom('report_incidents_daily')
+        .selectAll()
+        .where('opened', '>', 0)
+        .orderBy(['day', 'category', 'priority', 'tier'])
+        .execute(),
+      stintsDaily: await db
+        .selectFrom('report_stints_daily')
+        .selectAll()
+        .where('stints', '>', 0)
+        .orderBy(['day', 'category', 'priority', 'tier'])
+        .execute(),
     };
   };
 
@@ -31,11 +43,31 @@ describe.each(ENGINES)('stored report figures on %s', (engine) => {
     expect(incidents.map((f) => [Number(f.incident_id), f.seq])).toEqual(seqs.map((i) => [Number(i.id), i.seq]));
   });
 
+  it('keeps the daily rollups equal to the sums of the figures, after every change', async () => {
+    const { incidents, stints, daily, stintsDaily } = await read();
+    // Days of creation: 2026-02-20 (S0) and 2026-03-03 (all the others).
+    expect([...new Set(daily.map((d) => d.day))]).toEqual([
+      Date.parse('2026-02-20') / 86_400_000,
+      Date.parse('2026-03-03') / 86_400_000,
+    ]);
+    expect(daily.reduce((n, d) => n + Number(d.opened), 0)).toBe(incidents.length);
+    expect(daily.reduce((n, d) => n + Number(d.resolve_ms), 0)).toBe(
+      incidents.reduce((n, f) => n + Number(f.resolve_ms ?? 0), 0),
+    );
+    expect(stintsDaily.reduce((n, d) => n + Number(d.stints), 0)).toBe(stints.length);
+    expect(stintsDaily.reduce((n, d) => n + Number(d.exit_hand), 0)).toBe(stints.filter((s) => s.exit === 'hand').length);
+    expect(stintsDaily.reduce((n, d) => n + Number(d.business_ms), 0)).toBe(
+      stints.reduce((n, s) => n + Number(s.business_ms ?? 0), 0),
+    );
+  });
+
   it('fills in the same figures from the events when the migration meets existing incidents', async () => {
     const db = t.palier.services.store.db;
     const before = await read();
     await db.deleteFrom('incident_stint_figures').execute();
     await db.deleteFrom('incident_figures').execute();
+    await db.deleteFrom('report_incidents_daily').execute();
+    await db.deleteFrom('report_stints_daily').execute();
     await backfill(db);
     expect(await read()).toEqual(before);
   });

@@ -4,6 +4,7 @@ import { incidentFigures } from '../../domain/incident-figures.js';
 import type { MatrixDefinition } from '../../domain/matrix.js';
 import { eventFromRow, fromRow } from '../incident.repository.js';
 import { saveFigures } from '../figures.repository.js';
+import { INCIDENT_MEASURES, ROLLUP_TABLES, STINT_MEASURES } from '../report-rollups.js';
 import type { Database } from '../schema.js';
 
 /**
@@ -50,6 +51,28 @@ export async function up(db: Kysely<unknown>, _engine: Engine): Promise<void> {
     .addPrimaryKeyConstraint('incident_stint_figures_pk', ['incident_id', 'n'])
     .execute();
   await db.schema.createIndex('incident_stint_figures_created').on('incident_stint_figures').columns(['created_at']).execute();
+
+  // Medians are read by walking an index in value order (ORDER BY x LIMIT 2 OFFSET n/2): covering
+  // indexes with the filter columns, so the walk never visits the table.
+  for (const column of ['ack_ms', 'ack_business_ms', 'resolve_ms', 'resolve_business_ms'])
+    await db.schema
+      .createIndex(`incident_figures_${column}`)
+      .on('incident_figures')
+      .columns([column, 'created_at', 'category', 'priority', 'tier'])
+      .execute();
+
+  const rollup = (table: string, measures: string[]) => {
+    let t = db.schema
+      .createTable(table)
+      .addColumn('day', 'integer', (c) => c.notNull())
+      .addColumn('category', 'text', (c) => c.notNull())
+      .addColumn('priority', 'text', (c) => c.notNull())
+      .addColumn('tier', 'text', (c) => c.notNull());
+    for (const m of measures) t = t.addColumn(m, 'bigint', (c) => c.notNull().defaultTo(0));
+    return t.addPrimaryKeyConstraint(`${table}_pk`, ['day', 'category', 'priority', 'tier']).execute();
+  };
+  await rollup(ROLLUP_TABLES.incidents, Object.keys(INCIDENT_MEASURES));
+  await rollup(ROLLUP_TABLES.stints, Object.keys(STINT_MEASURES));
 
   await backfill(db as unknown as Kysely<Database>);
 }
