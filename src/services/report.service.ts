@@ -7,7 +7,7 @@ import { currentMatrix } from './matrix.service.js';
 /** Reports are read from the figures stored with each incident (src/domain/incident-figures.ts). */
 function reports(s: Services, actor: Actor): ReportRepository {
   if (!can(actor, 'report.read')) throw forbidden('Only managers and administrators can read reports');
-  return new ReportRepository(s.store.db, s.store.engine);
+  return new ReportRepository(s.store.db);
 }
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);

@@ -95,4 +95,3 @@ export function openStore(config: DatabaseConfig): Store {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, engine: 'postgres', close: () => db.destroy() };
 }
-

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReportRepository } from '../../src/store/insight.repository.js';
 import { backfill } from '../../src/store/migrations/0005_report_figures.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -59,6 +60,25 @@ describe.each(ENGINES)('stored report figures on %s', (engine) => {
     expect(stintsDaily.reduce((n, d) => n + Number(d.business_ms), 0)).toBe(
       stints.reduce((n, s) => n + Number(s.business_ms ?? 0), 0),
     );
+  });
+
+  it('finds the same medians by walking the index as in memory', async () => {
+    const period = { from: Date.parse('2026-03-01'), to: Date.parse('2026-03-10') };
+    const walked = await new ReportRepository(t.palier.services.store.db, 0).times(period);
+    const inMemory = await new ReportRepository(t.palier.services.store.db).times(period);
+    // Hand-computed in test/insight/reports.test.ts: 23 acknowledgements, median 10 min; 19 resolutions, median 45 min.
+    expect(walked).toMatchObject({
+      ackMedianMs: 10 * 60_000,
+      ackBusinessMedianMs: 10 * 60_000,
+      resolveMedianMs: 45 * 60_000,
+      resolveBusinessMedianMs: 45 * 60_000,
+    });
+    expect(walked).toEqual(inMemory);
+    // An even count: network P1 acknowledgements 5, 10, 10, 10, 25, 25 (S2, S1 x2, S5, S3 x2): (10 + 10) / 2.
+    const network = { ...period, category: ['network-downtime'], priority: ['P1' as const] };
+    expect((await new ReportRepository(t.palier.services.store.db, 0).times(network)).ackMedianMs).toBe(10 * 60_000);
+    // Resolutions 40, 40, 45, 45, 80 (S1 x2, S3 x2, S2): 45.
+    expect((await new ReportRepository(t.palier.services.store.db, 0).times(network)).resolveMedianMs).toBe(45 * 60_000);
   });
 
   it('fills in the same figures from the events when the migration meets existing incidents', async () => {
