@@ -10,7 +10,7 @@
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_INCIDENTS (100000), BENCH_ENGINES (sqlite,postgres), BENCH_PG_URL (PALIER_TEST_PG_URL or
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_CPU_PROF=1 or --cpu-prof (V8 profile of the
- * server during each measured window, in bench/results/profiles, summarised in the log), BENCH_TIMEOUT_SECONDS (600: the whole run is aborted after).
+ * server during each measured window, in bench/results/profiles, summarised in the log), BENCH_TIMEOUT_SECONDS (1500: the whole run is aborted after), BENCH_REPORT_INCIDENTS (1000000).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,11 +20,12 @@ import { parseArgs } from 'node:util';
 import { engineBench } from './engine.js';
 import { httpIncidents } from './http-incidents.js';
 import { intakeBench } from './intake.js';
+import { reportsBench } from './reports.js';
 import type { BenchContext, BenchModule, BenchOutcome, BenchSettings } from './lib/types.js';
 import { renderTable } from './table.js';
 
 /** Every bench, in the order they run. Add new modules (escalation engine, reports, soak…) here. */
-const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench];
+const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench, reportsBench];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -112,7 +113,7 @@ const ctx: BenchContext = {
 };
 
 // Bound everything: a stuck server or database must not hang the run forever.
-const timeoutSeconds = envNumber('BENCH_TIMEOUT_SECONDS', 600, 1);
+const timeoutSeconds = envNumber('BENCH_TIMEOUT_SECONDS', 1500, 1);
 const watchdog = setTimeout(() => {
   log(`aborting: the run exceeded BENCH_TIMEOUT_SECONDS=${timeoutSeconds}`);
   void runCleanups().finally(() => process.exit(3));

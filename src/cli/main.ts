@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createPalier } from '../app.js';
 import { loadConfig } from '../config.js';
-import { DomainError, issuePath } from '../domain/errors.js';
-import { matrixDefinitionSchema } from '../domain/matrix.js';
+import { DomainError } from '../domain/errors.js';
+import { detectFormat, EXPORT_FORMATS, exportMatrix, importMatrix, type ExportFormat, type Lang } from '../exchange/matrix-files.js';
 import { ROLES, type Role } from '../domain/policy.js';
 import { addUser } from '../services/auth.service.js';
 import { createServices } from '../services/context.js';
@@ -133,40 +133,34 @@ user
 const matrix = program.command('matrix').description('Export and import the escalation matrix');
 matrix
   .command('export')
-  .description('Print (or write) the current matrix')
-  .addOption(new Option('--format <format>').choices(['json', 'csv', 'xlsx', 'pdf']).default('json'))
+  .description('Print (or write) the current matrix as JSON, CSV, XLSX or a printable PDF')
+  .addOption(new Option('--format <format>').choices(EXPORT_FORMATS).default('json'))
+  .addOption(new Option('--lang <lang>', 'language of the XLSX overview sheet and of the PDF').choices(['fr', 'en']).default('fr'))
   .option('--output <file>', 'write to a file instead of standard output')
   .option('--matrix-version <n>', 'an earlier version instead of the current one', integer)
-  .action(async (opts: { format: string; output?: string; matrixVersion?: number }) => {
-    if (opts.format !== 'json') throw new DomainError('invalid', 'unsupported_format', `Export as ${opts.format} is not available yet; use --format json`);
+  .action(async (opts: { format: ExportFormat; lang: Lang; output?: string; matrixVersion?: number }) => {
     const m = await withServices((s) => (opts.matrixVersion ? matrixVersion(s, opts.matrixVersion) : currentMatrix(s)));
-    const text = JSON.stringify(m, null, 2) + '\n';
-    if (opts.output) await writeFile(opts.output, text);
-    else process.stdout.write(text);
+    const data = await exportMatrix(m, opts.format, opts.lang);
+    if (opts.output) await writeFile(opts.output, data);
+    else process.stdout.write(data);
   });
 
 matrix
   .command('import')
-  .description('Store the matrix in FILE (JSON) as a new version')
+  .description('Store the matrix in FILE (JSON, CSV or XLSX, told by its extension or content) as a new version')
   .argument('<file>')
   .option('--comment <text>', 'why the matrix changes')
   .action(async (file: string, opts: { comment?: string }) => {
-    const raw = await readFile(file, 'utf8');
-    let json: unknown;
+    const data = await readFile(file);
+    const format = detectFormat(data, file);
+    let definition;
     try {
-      json = JSON.parse(raw);
+      definition = await importMatrix(data, format);
     } catch (error) {
-      throw new DomainError('invalid', 'malformed_json', `${file} is not valid JSON: ${(error as Error).message}`);
+      if (error instanceof DomainError) error.message = `${file}: ${error.message}`;
+      throw error;
     }
-    const parsed = matrixDefinitionSchema.strip().safeParse(json);
-    if (!parsed.success)
-      throw new DomainError(
-        'invalid',
-        'invalid_matrix',
-        `${file} is not a valid matrix`,
-        parsed.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })),
-      );
-    const saved = await withServices((s) => saveMatrix(s, null, parsed.data, { comment: opts.comment ?? `Imported from ${file}` }));
+    const saved = await withServices((s) => saveMatrix(s, null, definition, { comment: opts.comment ?? `Imported from ${file}` }));
     console.log(`Stored matrix version ${saved.version}`);
   });
 

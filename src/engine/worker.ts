@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { apply, type Incident, type IncidentEvent } from '../domain/incident.js';
 import { decideDue, wakeUpOf } from '../domain/escalation.js';
+import { incidentFigures, type IncidentFigures } from '../domain/incident-figures.js';
+import { saveFigures } from '../store/figures.repository.js';
 import type { Services } from '../services/context.js';
 import { matrixVersion } from '../services/matrix.service.js';
 
@@ -51,6 +53,7 @@ export class EscalationWorker {
       );
       const appended: IncidentEvent[] = [];
       const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+      const figures: IncidentFigures[] = [];
       for (const { incident } of claimed) {
         const matrix = await matrixVersion(this.s, incident.matrixVersion, trx);
         const history = histories.get(incident.id)!;
@@ -61,6 +64,7 @@ export class EscalationWorker {
           if (!(await this.s.incidents.update(trx, next, incident.seq, incident)))
             throw new Error(`incident ${incident.id} changed while claimed`);
           appended.push(...events);
+          figures.push(incidentFigures(next, [...history, ...events], matrix, now));
         }
         const due = wakeUpOf(next, [...history, ...events], matrix, now);
         // Never reschedule into the past: a threshold the guard left over is retried a second later.
@@ -73,6 +77,7 @@ export class EscalationWorker {
       await this.s.incidents.appendEvents(trx, appended);
       await this.s.escalations.setWakeUps(trx, wakeUps);
       await this.s.escalations.enqueue(trx, appended, now);
+      await saveFigures(trx, figures);
       return claimed.length;
     });
   }

@@ -15,10 +15,13 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
+import { incidentExportRoutes } from './routes/incident-export.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { intakeRoutes } from './routes/intake.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { matrixRoutes } from './routes/matrix.js';
+import { reportRoutes } from './routes/reports.js';
+import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
@@ -79,11 +82,14 @@ export async function buildServer(services: Services, config: Config): Promise<F
 
   await app.register(authRoutes(services, config));
   await app.register(matrixRoutes(services));
+  await app.register(incidentExportRoutes(services));
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
   await app.register(attachmentRoutes(services, config));
   await app.register(integrationRoutes(services));
   await app.register(intakeRoutes(services, config.intake.ratePerMinute));
+  await app.register(reportRoutes(services));
+  await app.register(simulationRoutes(services));
   return app;
 }

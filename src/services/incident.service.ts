@@ -11,6 +11,8 @@ import {
   type IncidentEvent,
 } from '../domain/incident.js';
 import { explain, followUps, wakeUpOf, type WakeUp } from '../domain/escalation.js';
+import { incidentFigures, type IncidentFigures } from '../domain/incident-figures.js';
+import { saveFigures } from '../store/figures.repository.js';
 import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matrix.js';
 import { can, incidentScope, type Actor, type Permission } from '../domain/policy.js';
 import type { Level } from '../domain/priority.js';
@@ -123,16 +125,19 @@ async function writeCreations(s: Services, trx: Transaction<Database>, creations
   );
   const events: IncidentEvent[] = [];
   const wakeUps: Array<{ incidentId: number; dueAt: number | null; orderAt?: number }> = [];
+  const figures: IncidentFigures[] = [];
   drafts.forEach(({ draft, change, actorId, slot }, i) => {
     const incident = { ...draft, id: ids[i]! };
     const created = { ...change, incidentId: incident.id, seq: 1, at: now, actorId };
     events.push(created);
     wakeUps.push({ incidentId: incident.id, ...wakeUp(wakeUpOf(incident, [created], matrix, now)) });
+    figures.push(incidentFigures(incident, [created], matrix, now));
     out[slot] = incident;
   });
   await s.incidents.appendEvents(trx, events);
   await s.escalations.setWakeUps(trx, wakeUps);
   await s.escalations.enqueue(trx, events, now);
+  await saveFigures(trx, figures);
   return out as Array<Incident | Error>; // every slot is filled by now
 }
 
@@ -209,6 +214,7 @@ export async function actOnIncidentIn(s: Services, trx: Transaction<Database>, a
   // Acknowledging, pending, resolving or moving the incident reschedules its deadlines in the same transaction.
   await s.escalations.setWakeUps(trx, [{ incidentId: id, ...wakeUp(wakeUpOf(next, [...history, ...all], matrix, now)) }]);
   await s.escalations.enqueue(trx, all, now);
+  await saveFigures(trx, [incidentFigures(next, [...history, ...all], matrix, now)]);
   return next;
 }
 

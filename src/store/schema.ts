@@ -19,6 +19,10 @@ export interface Database {
   integrations: IntegrationsTable;
   inbound_messages: InboundMessagesTable;
   intake_correlations: IntakeCorrelationsTable;
+  incident_figures: IncidentFiguresTable;
+  incident_stint_figures: IncidentStintFiguresTable;
+  report_incidents_daily: ReportIncidentsDailyTable;
+  report_stints_daily: ReportStintsDailyTable;
 }
 
 export interface SettingsTable {
@@ -203,6 +207,81 @@ export interface IncidentEventsTable {
   data: string; // JSON
   /** SHA-256 chained to the previous event of the incident (src/store/event-chain.ts). */
   hash: string;
+}
+
+/** Per-incident report figures, rewritten with every change of the incident (src/domain/incident-figures.ts). */
+export interface IncidentFiguresTable {
+  incident_id: number;
+  category: string;
+  priority: string;
+  tier: string;
+  created_at: number;
+  acknowledged_at: number | null;
+  ack_ms: number | null;
+  ack_business_ms: number | null;
+  resolved_at: number | null;
+  resolve_ms: number | null;
+  resolve_business_ms: number | null;
+  ever_resolved: number;
+  reopen_count: number;
+  reached_top: number;
+  escalations_hand: number;
+  escalations_missed: number;
+  seq: number;
+}
+
+/** One row per stay of an incident at a tier. */
+export interface IncidentStintFiguresTable {
+  incident_id: number;
+  n: number;
+  tier: string;
+  category: string;
+  priority: string;
+  created_at: number;
+  entered_at: number;
+  exit: string | null; // 'hand' | 'missed' | 'other' | 'handed_back'
+  wall_ms: number | null;
+  business_ms: number | null;
+  ack_met: number | null;
+  resolve_met: number | null;
+}
+
+/** Daily sums of incident_figures per (UTC day of creation, category, priority, current tier); see src/store/report-rollups.ts. */
+export interface ReportIncidentsDailyTable {
+  day: number;
+  category: string;
+  priority: string;
+  tier: string;
+  opened: number;
+  acknowledged: number;
+  resolved: number;
+  ever_resolved: number;
+  reopened: number;
+  reached_top: number;
+  ack_ms: number;
+  ack_business_ms: number;
+  resolve_ms: number;
+  resolve_business_ms: number;
+}
+
+/** Daily sums of incident_stint_figures per (UTC day of the incident's creation, category, priority, stint tier). */
+export interface ReportStintsDailyTable {
+  day: number;
+  category: string;
+  priority: string;
+  tier: string;
+  stints: number;
+  ack_met: number;
+  ack_missed: number;
+  resolve_met: number;
+  resolve_missed: number;
+  exit_hand: number;
+  exit_missed: number;
+  exit_other: number;
+  exit_handed_back: number;
+  completed: number;
+  wall_ms: number;
+  business_ms: number;
 }
 
 export type UserRow = Selectable<UsersTable>;

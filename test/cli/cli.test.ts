@@ -38,6 +38,20 @@ function palier(args: string[], db: { PALIER_DB?: string; DATABASE_URL?: string 
   });
 }
 
+/** Like `palier`, for commands that print bytes (XLSX, PDF) to standard output. */
+function palierBytes(args: string[], db: { PALIER_DB?: string }): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...db };
+  delete env.DATABASE_URL;
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env, timeout: 50_000, maxBuffer: 16 * 1024 * 1024, encoding: 'buffer' },
+      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr: stderr.toString() }),
+    );
+  });
+}
+
 const show = (r: Run) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 const definition = (m: Json) => ({ tiers: m.tiers, categories: m.categories, cells: m.cells, sla: m.sla });
@@ -187,6 +201,42 @@ describe('the palier command on SQLite', { timeout: 60_000 }, () => {
     expect(run.stderr).toContain('L9');
     expect(run.stderr).not.toMatch(/\n\s+at\s/);
     expect(await storedVersion()).toBe(2);
+  });
+
+  it('exports the matrix as CSV, XLSX and PDF to standard output, and imports the CSV and XLSX back', async () => {
+    const csv = await palier(['matrix', 'export', '--format', 'csv'], db);
+    expect(csv.code, show(csv)).toBe(0);
+    expect(csv.stdout).toMatch(/^\uFEFFkind,key,/);
+    const xlsx = await palierBytes(['matrix', 'export', '--format', 'xlsx', '--lang', 'en'], db);
+    expect(xlsx.code, xlsx.stderr).toBe(0);
+    expect(xlsx.stdout.subarray(0, 4)).toEqual(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+    const pdf = await palierBytes(['matrix', 'export', '--format', 'pdf'], db);
+    expect(pdf.code, pdf.stderr).toBe(0);
+    expect(pdf.stdout.subarray(0, 5).toString()).toBe('%PDF-');
+
+    const current = await exportMatrix();
+    // A file without an extension: the format is told from its content.
+    writeFileSync(join(dir, 'matrix-sheet'), xlsx.stdout);
+    writeFileSync(join(dir, 'matrix.csv'), csv.stdout);
+    for (const [file, version] of [['matrix.csv', current.version + 1], ['matrix-sheet', current.version + 2]] as const) {
+      const run = await palier(['matrix', 'import', join(dir, file)], db);
+      expect(run.code, show(run)).toBe(0);
+      expect(run.stdout).toContain(`version ${version}`);
+    }
+    expect(definition(await exportMatrix())).toEqual(definition(current));
+  }, 180_000);
+
+  it('refuses a malformed CSV (exit 2) naming row and column, and stores nothing', async () => {
+    const before = await storedVersion();
+    const csv = await palier(['matrix', 'export', '--format', 'csv'], db);
+    const file = join(dir, 'broken.csv');
+    writeFileSync(file, csv.stdout.replace('\r\ntier,L2,', '\r\ntier,,'));
+    const run = await palier(['matrix', 'import', file], db);
+    expect(run.code, show(run)).toBe(2);
+    expect(run.stderr).toContain('broken.csv');
+    expect(run.stderr).toContain('row 3, column "key": required');
+    expect(run.stderr).not.toMatch(/\n\s+at\s/);
+    expect(await storedVersion()).toBe(before);
   });
 });
 

@@ -179,7 +179,7 @@ describe.each(ENGINES)('migration 0006 on %s', (engine: EngineName) => {
     const fresh = await freshDatabase(engine);
     const store = openStore(fresh.config);
     try {
-      await migrateTo(store, '0003_open_queue');
+      await migrateTo(store, '0005_report_figures');
       const db = store.db;
       const user = await db
         .insertInto('users')

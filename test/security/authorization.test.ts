@@ -277,6 +277,27 @@ const TABLE: Record<string, Row> = {
       };
     },
   },
+  'GET /api/v1/matrix/export': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/export?format=csv' }) },
+  'POST /api/v1/matrix/import': {
+    expect: admins(201),
+    prepare: async (f) => {
+      const { version: _v, ...matrix } = (await f.t.api('GET', '/api/v1/matrix', { as: f.users.admin })).body;
+      return { path: '/api/v1/matrix/import', body: matrix };
+    },
+  },
+  'GET /api/v1/incidents/export': { expect: staff(200), prepare: async () => ({ path: '/api/v1/incidents/export?format=csv&from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/reports/volume': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/volume?from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/reports/times': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/times?from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/reports/sla': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/sla?from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/reports/escalations': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/escalations?from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/reports/tier-time': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/tier-time?from=2020-01-01&to=2100-01-01' }) },
+  'POST /api/v1/simulations': {
+    expect: readers(200),
+    prepare: async (f) => {
+      const { version: _v, ...matrix } = (await f.t.api('GET', '/api/v1/matrix', { as: f.users.admin })).body;
+      return { path: '/api/v1/simulations', body: { matrix, from: '2020-01-01', to: '2100-01-01' } };
+    },
+  },
   'GET /api/v1/users': { expect: readers(200), prepare: async () => ({ path: '/api/v1/users' }) },
   'GET /api/v1/users/{id}': { expect: readers(200), prepare: async (f) => ({ path: `/api/v1/users/${f.users.requesterA.id}` }) },
   'POST /api/v1/users': {

@@ -45,6 +45,13 @@ describe.each(ENGINES)('request hygiene on %s', (engine: EngineName) => {
   });
   afterAll(async () => t?.close());
 
+  /** Routes whose body is a whole document answer with their own error code. */
+  const ERROR_CODE: Record<string, string> = {
+    '/api/v1/matrix': 'invalid_matrix',
+    '/api/v1/matrix/import': 'invalid_matrix',
+    '/api/v1/simulations': 'invalid_simulation',
+  };
+
   const bodyRoutes = () =>
     Object.entries<Json>(doc.paths).flatMap(([path, methods]) =>
       Object.entries<Json>(methods)
@@ -67,8 +74,9 @@ describe.each(ENGINES)('request hygiene on %s', (engine: EngineName) => {
     for (const { method, path } of bodyRoutes()) {
       const url = path.replace('{id}', String(incidentId)).replace('{index}', '0').replace('{key}', 'gdpr-art33');
       const res = await withoutWrites(t, () => t.api(method, url, { as: admin, body: { isAdmin: true } }), incidentId);
-      const error = expectError(res, 400, url === '/api/v1/matrix' ? 'invalid_matrix' : 'validation_failed');
-      expect(JSON.stringify(error), `${method} ${url}`).toContain('isAdmin');
+      const error = expectError(res, 400, ERROR_CODE[url] ?? 'validation_failed');
+      // A matrix file is checked whole: it names what is missing rather than the stray field.
+      if (url !== '/api/v1/matrix/import') expect(JSON.stringify(error), `${method} ${url}`).toContain('isAdmin');
     }
   });
 

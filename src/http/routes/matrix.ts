@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid, issuePath } from '../../domain/errors.js';
+import { CONTENT_TYPES, detectFormat, EXPORT_FORMATS, exportMatrix, importMatrix, matrixFromJson, type ImportFormat } from '../../exchange/matrix-files.js';
 import { matrixDefinitionSchema, type Matrix } from '../../domain/matrix.js';
 import type { Services } from '../../services/context.js';
 import { currentMatrix, diffVersions, matrixVersion, saveMatrix } from '../../services/matrix.service.js';
@@ -35,6 +36,15 @@ const versionParams = z.object({ version: z.coerce.number().int().positive() }).
 
 const out = (m: Matrix) => m;
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+function formatOf(contentType: string | undefined, body: Buffer): ImportFormat {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'text/csv') return 'csv';
+  if (type === XLSX) return 'xlsx';
+  return detectFormat(body);
+}
+
 export function matrixRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -63,6 +73,64 @@ export function matrixRoutes(services: Services): FastifyPluginAsyncZod {
         if (request.validationError) throw matrixShapeError(request.body);
         const { version, comment, createdAt: _a, createdBy: _b, ...definition } = request.body;
         return out(await saveMatrix(services, actorOf(request), definition, { baseVersion: version, comment }));
+      },
+    );
+
+    app.get(
+      '/api/v1/matrix/export',
+      {
+        config: { permission: 'matrix.read' },
+        schema: {
+          tags: ['matrix'],
+          summary: 'The matrix as a file: JSON, CSV, XLSX or a printable PDF (A4 landscape)',
+          querystring: z
+            .object({
+              format: z.enum(EXPORT_FORMATS).default('json'),
+              lang: z.enum(['fr', 'en']).default('fr').describe('Language of the PDF and of the XLSX overview sheet'),
+              version: z.coerce.number().int().positive().optional().describe('An earlier version instead of the current one'),
+            })
+            .strict(),
+          response: { 200: z.any().describe('The file, in the content type of its format'), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const { format, lang, version } = request.query;
+        const m = version ? await matrixVersion(services, version) : await currentMatrix(services);
+        const data = await exportMatrix(m, format, lang);
+        return reply
+          .type(CONTENT_TYPES[format])
+          .header('content-disposition', `attachment; filename="palier-matrix-v${m.version}${format === 'pdf' || format === 'xlsx' ? `-${lang}` : ''}.${format}"`)
+          .send(data);
+      },
+    );
+
+    // Matrix files arrive as they are; each format has its content type (or octet-stream, detected).
+    for (const type of ['text/csv', XLSX, 'application/octet-stream'])
+      app.addContentTypeParser(type, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    app.post(
+      '/api/v1/matrix/import',
+      {
+        config: { permission: 'matrix.write' },
+        schema: {
+          tags: ['matrix'],
+          summary: 'Store a matrix file (JSON, CSV or XLSX) as a new version, only if all of it is valid (administrators)',
+          description:
+            'Send the file as the body, with Content-Type application/json, text/csv, ' +
+            'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, or application/octet-stream (the format is then told from the content). ' +
+            'Problems are listed in error.details, by row and column for CSV and XLSX (e.g. `row 7, column "actions_fr"`).',
+          querystring: z.object({ comment: z.string().trim().max(500).optional() }).strict(),
+          body: z.any(),
+          response: { 201: matrixSchema, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const body: unknown = request.body;
+        const definition = Buffer.isBuffer(body)
+          ? await importMatrix(body, formatOf(request.headers['content-type'], body))
+          : matrixFromJson(body);
+        const saved = await saveMatrix(services, actorOf(request), definition, { comment: request.query.comment ?? 'Imported from a file' });
+        return reply.status(201).send(out(saved));
       },
     );
 

@@ -1,0 +1,79 @@
+import { forbidden } from '../domain/errors.js';
+import { can, type Actor } from '../domain/policy.js';
+import { MEDIAN_IN_MEMORY, ReportRepository, type PeriodFilter } from '../store/insight.repository.js';
+import type { Services } from './context.js';
+import { currentMatrix } from './matrix.service.js';
+
+/** Reports are read from the figures stored with each incident (src/domain/incident-figures.ts). */
+function reports(s: Services, actor: Actor): ReportRepository {
+  if (!can(actor, 'report.read')) throw forbidden('Only managers and administrators can read reports');
+  // SQLite walks an index in process at no transfer cost; PostgreSQL does better reading few values whole.
+  return new ReportRepository(s.store.db, s.store.engine === 'postgres' ? MEDIAN_IN_MEMORY : 0);
+}
+
+const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
+
+/** Incidents are not linked to vendors yet, so the share reaching the top tier has no per-vendor split. */
+export const NO_VENDOR_NOTE = 'Incidents have no vendor yet: the share reaching the top tier is not split by vendor.';
+
+export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
+  const v = await reports(s, actor).volume(f);
+  const top = (await currentMatrix(s)).tiers.at(-1)!.key;
+  return {
+    opened: v.opened,
+    acknowledged: v.acknowledged,
+    resolved: v.resolved,
+    reopened: v.reopened,
+    /** Reopened incidents among those resolved at least once. */
+    reopenRate: ratio(v.reopened, v.everResolved),
+    topTier: { tier: top, reached: v.reachedTop, share: ratio(v.reachedTop, v.opened), byVendor: null },
+    notes: [NO_VENDOR_NOTE],
+  };
+}
+
+export async function timesReport(s: Services, actor: Actor, f: PeriodFilter) {
+  return reports(s, actor).times(f);
+}
+
+export async function slaReport(s: Services, actor: Actor, f: PeriodFilter) {
+  const [rows, order] = await Promise.all([reports(s, actor).sla(f), matrixOrder(s)]);
+  return rows
+    .map((r) => ({
+      ...r,
+      ackCompliance: ratio(r.ackMet, r.ackMet + r.ackMissed),
+      resolveCompliance: ratio(r.resolveMet, r.resolveMet + r.resolveMissed),
+    }))
+    .sort((a, b) => order.tier(a.tier) - order.tier(b.tier) || a.priority.localeCompare(b.priority));
+}
+
+/** How often each category leaves each tier, and why: the matrix's heat map. */
+export async function escalationReport(s: Services, actor: Actor, f: PeriodFilter) {
+  const [rows, order] = await Promise.all([reports(s, actor).escalations(f), matrixOrder(s)]);
+  return rows
+    .map((r) => {
+      const left = r.byHand + r.missedDeadline + r.otherAutomatic;
+      return {
+        ...r,
+        escalated: left,
+        escalationRate: ratio(left, r.stints),
+        byHandRate: ratio(r.byHand, r.stints),
+        missedDeadlineRate: ratio(r.missedDeadline, r.stints),
+      };
+    })
+    .sort((a, b) => order.category(a.category) - order.category(b.category) || order.tier(a.tier) - order.tier(b.tier));
+}
+
+export async function tierTimeReport(s: Services, actor: Actor, f: PeriodFilter) {
+  const [rows, order] = await Promise.all([reports(s, actor).tierTime(f), matrixOrder(s)]);
+  return rows.sort((a, b) => order.tier(a.tier) - order.tier(b.tier));
+}
+
+/** Rows in the order of the current matrix; keys it no longer has come last. */
+async function matrixOrder(s: Services) {
+  const m = await currentMatrix(s);
+  const rank = (keys: string[]) => (key: string) => {
+    const i = keys.indexOf(key);
+    return i < 0 ? keys.length : i;
+  };
+  return { tier: rank(m.tiers.map((t) => t.key)), category: rank(m.categories.map((c) => c.key)) };
+}
