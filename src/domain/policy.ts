@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'escalation.read',
   'user.read',
   'user.manage',
+  'dashboard.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -55,6 +56,8 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'escalation.read': isStaff,
   'user.read': (a) => a.role === 'admin' || a.role === 'manager',
   'user.manage': (a) => a.role === 'admin',
+  // Counts over every incident: for those who run the desk.
+  'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {

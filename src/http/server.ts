@@ -13,6 +13,10 @@ import { escalationRoutes } from './routes/escalations.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { userRoutes } from './routes/users.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { queueRoutes } from './routes/queue.js';
+import { streamRoutes } from './routes/stream.js';
+import { registerWebApp } from './static.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -67,5 +71,9 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(incidentRoutes(services));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
+  await app.register(queueRoutes(services));
+  await app.register(dashboardRoutes(services));
+  await app.register(streamRoutes(services));
+  await registerWebApp(app);
   return app;
 }

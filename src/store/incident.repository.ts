@@ -15,7 +15,8 @@ export interface IncidentFilter {
 }
 
 /** Sort orders a client may ask for; anything else is refused before it reaches SQL. */
-export const INCIDENT_SORTS = ['priority', 'created_at', '-created_at', '-updated_at'] as const;
+/** `deadline`: the next target the incident will miss first (its escalation wake-up); paused and closed ones last. */
+export const INCIDENT_SORTS = ['priority', 'created_at', '-created_at', '-updated_at', 'deadline'] as const;
 export type IncidentSort = (typeof INCIDENT_SORTS)[number];
 
 export class IncidentRepository {
@@ -137,6 +138,13 @@ export class IncidentRepository {
         break;
       case '-updated_at':
         q = q.orderBy('updated_at', 'desc').orderBy('id', 'desc');
+        break;
+      case 'deadline':
+        q = q
+          .orderBy(sql`coalesce((select s.order_at from escalation_schedule s where s.incident_id = incidents.id), ${Number.MAX_SAFE_INTEGER})`)
+          .orderBy('priority')
+          .orderBy('created_at')
+          .orderBy('id');
         break;
     }
     const rows = await q.limit(limit).offset(offset).execute();
