@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 /** Where `npm run build` puts the browser app: web/dist beside src/ and dist/. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
-const isApiPath = (url: string) => url === '/api' || url.startsWith('/api/') || url === '/healthz' || url.startsWith('/healthz?');
+const isApiPath = (path: string) => /^\/(api|healthz)(\/|$)/.test(path);
 
 /**
  * Serves the built browser app. Unknown GET paths outside the API get index.html, so that links
