@@ -212,7 +212,7 @@ export function MatrixPage() {
                         <textarea
                           aria-label={t('matrix.cellLabel', { category: l(category.name), tier: tier.key })}
                           data-cell={key}
-                          rows={Math.max(3, cell.actions.length + 1)}
+                          rows={Math.max(4, cell.actions.length * 3)}
                           value={draft[key] ?? lines(cell)}
                           onChange={(e) => setDraft({ ...draft, [key]: e.target.value })}
                         />
