@@ -21,9 +21,10 @@ import { engineBench } from './engine.js';
 import { httpIncidents } from './http-incidents.js';
 import type { BenchContext, BenchModule, BenchOutcome, BenchSettings } from './lib/types.js';
 import { renderTable } from './table.js';
+import { webFirstPage } from './web-first-page.js';
 
 /** Every bench, in the order they run. Add new modules (escalation engine, reports, soak…) here. */
-const BENCHES: BenchModule[] = [httpIncidents, engineBench];
+const BENCHES: BenchModule[] = [httpIncidents, engineBench, webFirstPage];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
