@@ -1,7 +1,8 @@
 /**
  * The browser app's first page on a database pre-filled with BENCH_INCIDENTS incidents (100,000 by
  * default), per engine: an L1 agent, already signed in, opens /queue in a fresh Chromium profile
- * (no cache) and the time is taken when the first row of the queue is on screen. The server is the
+ * (no cache); the figure is the time from navigation start to the queue rendered, as the app marks it
+ * (performance.mark), and as seen from the driver (goto to the first row visible). The server is the
  * built one (`npm run bench` builds server and app first), in its own process.
  */
 import { existsSync } from 'node:fs';
@@ -81,6 +82,7 @@ async function runEngine(ctx: BenchContext, browser: Browser, engine: EngineName
       if (res.status !== 200 || !cookie) throw new Error(`session sign-in failed: ${res.status}`);
 
       const times: number[] = [];
+      const walls: number[] = [];
       const host = hostWindow();
       // The first load warms nothing on the browser side (fresh profile each time) but does warm the server.
       for (let n = 0; n <= LOADS; n++) {
@@ -90,22 +92,38 @@ async function runEngine(ctx: BenchContext, browser: Browser, engine: EngineName
         const started = performance.now();
         await page.goto(`${server.url}/queue`, { waitUntil: 'commit' });
         await page.locator('[data-testid=queue] tbody tr').first().waitFor({ timeout: 30_000 });
-        const ms = performance.now() - started;
+        const wall = performance.now() - started;
+        // The app marks the moment its first queue is rendered, from the browser's navigation start.
+        const ms = await page.evaluate(
+          (mark) =>
+            (
+              globalThis as unknown as { performance: { getEntriesByName(n: string): Array<{ startTime: number }> } }
+            ).performance.getEntriesByName(mark)[0]?.startTime ?? NaN,
+          'palier:queue-rendered',
+        );
         const rows = await page.locator('[data-testid=queue] tbody tr').count();
         if (rows === 0) throw new Error('the queue rendered no row');
-        if (n > 0) times.push(ms);
-        ctx.log(`${engine}: load ${n === 0 ? 'warm-up' : n}: ${ms.toFixed(0)} ms to ${rows} rows`);
+        if (!Number.isFinite(ms)) throw new Error('the app did not mark its first queue render');
+        if (n > 0) {
+          times.push(ms);
+          walls.push(wall);
+        }
+        ctx.log(
+          `${engine}: load ${n === 0 ? 'warm-up' : n}: ${ms.toFixed(0)} ms to ${rows} rows rendered (${wall.toFixed(0)} ms seen from the driver)`,
+        );
         await context.close();
       }
       const { load1m } = host();
       const sorted = [...times].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)]!;
+      const wallMedian = [...walls].sort((a, b) => a - b)[Math.floor(walls.length / 2)]!;
       outcome.rows.push({
         bench: NAME,
         engine,
-        scenario: `/queue in a fresh Chromium profile, to the first queue row (median of ${LOADS})`,
+        scenario: `/queue, fresh Chromium profile, navigation start to queue rendered (${LOADS} loads)`,
         p50_ms: Math.round(median),
         max_ms: Math.round(sorted.at(-1)!),
+        driver_p50_ms: Math.round(wallMedian),
         load_1m: Number(load1m.toFixed(1)),
         target: `< ${TARGET_MS} ms`,
         met: median < TARGET_MS,

@@ -93,13 +93,6 @@ export class EscalationRepository {
     return row?.due == null ? undefined : Number(row.due);
   }
 
-  /** The next target each incident will miss (the order of its wake-up), for those that have one. */
-  async nextDeadlines(db: Kysely<Database>, ids: number[]): Promise<Map<number, number>> {
-    if (ids.length === 0) return new Map();
-    const rows = await db.selectFrom('escalation_schedule').select(['incident_id', 'order_at']).where('incident_id', 'in', ids).execute();
-    return new Map(rows.map((r) => [Number(r.incident_id), Number(r.order_at)]));
-  }
-
   async upcoming(db: Kysely<Database>, until: number, limit: number): Promise<number[]> {
     const rows = await db
       .selectFrom('escalation_schedule')

@@ -577,8 +577,6 @@ describe.each(ENGINES)('IncidentRepository.list on %s', (engine) => {
     created_at: (a, b) => a.createdAt - b.createdAt || a.id - b.id,
     '-created_at': (a, b) => b.createdAt - a.createdAt || b.id - a.id,
     '-updated_at': (a, b) => b.updatedAt - a.updatedAt || b.id - a.id,
-    // These rows have no escalation wake-ups: the deadline order falls back to priority, then age.
-    deadline: (a, b) => a.priority.localeCompare(b.priority) || a.createdAt - b.createdAt || a.id - b.id,
   };
 
   it.each(INCIDENT_SORTS)('sorts by %s', async (sort) => {

@@ -28,7 +28,11 @@ function newestMtime(dir: string): number {
 /** Builds the browser app unless web/dist is newer than its sources: the tests load the real bundle. */
 export function ensureWebBuilt(): void {
   const index = join(ROOT, 'web', 'dist', 'index.html');
-  const sources = Math.max(newestMtime(join(ROOT, 'web', 'src')), statSync(join(ROOT, 'web', 'index.html')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'web', 'src')),
+    newestMtime(join(ROOT, 'web', 'public')),
+    statSync(join(ROOT, 'web', 'index.html')).mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'web/vite.config.ts'], {
     cwd: ROOT,

@@ -11,16 +11,23 @@ export class ApiError extends Error {
   }
 }
 
+/** Requests public/boot.js started before the app loaded, by path; each is used once. */
+const boot = (globalThis as { palierBoot?: Record<string, Promise<Response> | undefined> }).palierBoot ?? {};
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const early = method === 'GET' ? boot[path] : undefined;
+  if (early) boot[path] = undefined;
   try {
-    res = await fetch(`/api/v1${path}`, {
-      method,
-      credentials: 'same-origin',
-      // Cookie-authenticated writes must say they come from Palier's own pages.
-      headers: { 'x-requested-with': 'palier', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
+    res = early
+      ? await early
+      : await fetch(`/api/v1${path}`, {
+          method,
+          credentials: 'same-origin',
+          // Cookie-authenticated writes must say they come from Palier's own pages.
+          headers: { 'x-requested-with': 'palier', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+        });
   } catch {
     throw new ApiError(0, 'network', 'network');
   }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { OPEN_STATUSES, type IncidentStatus } from '../../domain/incident.js';
 import { PRIORITIES, type Priority } from '../../domain/priority.js';
 import type { Services } from '../../services/context.js';
-import { listIncidents } from '../../services/incident.service.js';
+import { tierQueue } from '../../services/incident.service.js';
 import { actorOf } from '../auth.js';
 import { errorResponses, incidentOut, incidentSchema, iso } from '../schemas.js';
 
@@ -59,7 +59,7 @@ export function queueRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = actorOf(request);
         const q = request.query;
         const tiers = list(q.tier) ?? (actor.role === 'agent' ? actor.tiers : undefined);
-        const items = await listIncidents(
+        const items = await tierQueue(
           services,
           actor,
           {
@@ -69,18 +69,13 @@ export function queueRoutes(services: Services): FastifyPluginAsyncZod {
             priority: list(q.priority) as Priority[] | undefined,
             text: q.text?.trim() || undefined,
           },
-          'deadline',
           q.limit,
-          0,
         );
-        const deadlines = await services.escalations.nextDeadlines(
-          services.store.db,
-          items.map((i) => i.id),
-        );
+        // A paused clock has no deadline to show, whatever wake-up (a reminder) it may still have.
         return {
-          items: items.map((i) => ({
-            ...incidentOut(i),
-            breachAt: i.status === 'pending' ? null : iso(deadlines.get(i.id) ?? null),
+          items: items.map(({ incident, breachAt }) => ({
+            ...incidentOut(incident),
+            breachAt: incident.status === 'pending' ? null : iso(breachAt),
           })),
         };
       },
