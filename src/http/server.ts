@@ -14,6 +14,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { userRoutes } from './routes/users.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { profileRoutes } from './routes/profile.js';
 import { queueRoutes } from './routes/queue.js';
 import { streamRoutes } from './routes/stream.js';
 import { registerWebApp } from './static.js';
@@ -74,6 +75,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(queueRoutes(services));
   await app.register(dashboardRoutes(services));
   await app.register(streamRoutes(services));
+  await app.register(profileRoutes(services));
   await registerWebApp(app);
   return app;
 }

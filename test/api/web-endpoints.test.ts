@@ -247,6 +247,24 @@ describe.each(ENGINES)('tier queue and dashboard endpoints (%s)', (engine) => {
     }
   });
 
+  it("changes the signed-in user's language and nothing else", async () => {
+    const res = await t.api('PATCH', '/api/v1/users/me', { as: l2, body: { locale: 'fr' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: l2.id, locale: 'fr' });
+    expect((await t.api('GET', '/api/v1/users/me', { as: l2 })).body).toMatchObject({
+      locale: 'fr',
+      role: 'agent',
+      tiers: ['L2'],
+    });
+    for (const body of [{ locale: 'de' }, { locale: 'fr', role: 'admin' }, {}]) {
+      const bad = await t.api('PATCH', '/api/v1/users/me', { as: l2, body });
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.body.error.code).toBe('validation_failed');
+    }
+    expect((await t.api('GET', '/api/v1/users/me', { as: l2 })).body).toMatchObject({ locale: 'fr', role: 'agent' });
+    expect((await t.api('PATCH', '/api/v1/users/me', { body: { locale: 'en' } })).status).toBe(401);
+  });
+
   it('keeps the dashboard to admins and managers, and refuses a bad instant', async () => {
     expect((await t.api('GET', '/api/v1/dashboard', { as: l1 })).status).toBe(403);
     expect((await t.api('GET', '/api/v1/dashboard', { as: requester })).status).toBe(403);

@@ -191,6 +191,38 @@ describe.skipIf(!browserAvailable)('web app: an outage from report to resolution
     await screenshot(adminPage, '10-users');
   });
 
+  it('switches language from the header and keeps it in the profile', async () => {
+    await l1Page.goto(`${t.url}/queue`);
+    await l1Page.getByRole('heading', { name: /^Tier queue/ }).waitFor();
+    await l1Page.getByLabel('Language').selectOption('fr');
+    await l1Page.getByRole('heading', { name: /^File du niveau/ }).waitFor();
+    await expect.poll(async () => (await t.api('GET', '/api/v1/users/me', { as: l1 })).body.locale).toBe('fr');
+    // The profile, not this browser's storage, brings it back.
+    await l1Page.evaluate(() => (globalThis as unknown as { localStorage: { clear(): void } }).localStorage.clear());
+    await l1Page.reload();
+    await l1Page.getByRole('heading', { name: /^File du niveau/ }).waitFor();
+    expect(await l1Page.locator('html').getAttribute('lang')).toBe('fr');
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    await requesterPage.setViewportSize({ width: 390, height: 844 });
+    for (const [path, name] of [
+      ['/portal', '11-portal-phone'],
+      [`/incidents/${incidentId}`, '12-incident-phone'],
+      ['/report', '13-report-phone'],
+    ] as const) {
+      await requesterPage.goto(t.url + path);
+      await requesterPage.locator('main h1').waitFor();
+      const overflow = await requesterPage.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } })
+          .document;
+        return root.documentElement.scrollWidth - root.documentElement.clientWidth;
+      });
+      expect(overflow, path).toBeLessThanOrEqual(0);
+      await screenshot(requesterPage, name);
+    }
+  });
+
   it('no page threw an error or opened a dialog', () => {
     expect(problems.flatMap((p) => [...p.errors, ...p.dialogs])).toEqual([]);
   });

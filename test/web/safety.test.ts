@@ -80,7 +80,7 @@ describe.skipIf(!browserAvailable)('web app: user text is never run as HTML', ()
     expect(await page.locator('main img, main svg, main script').count()).toBe(0);
     await page.waitForTimeout(300); // give a failed image load time to fire onerror, were there one
     expect(await pwned(page)).toBeNull();
-    await screenshot(page, '11-incident-hostile-text');
+    await screenshot(page, '14-incident-hostile-text');
   });
 
   it("shows them as text to the requester too, and to an admin listing users' names", async () => {
@@ -120,7 +120,7 @@ describe.skipIf(!browserAvailable)('web app: user text is never run as HTML', ()
     );
     expect(await page.getByLabel('What is wrong? (short title)').inputValue()).toBe('Imprimante hors ligne');
     expect(await page.getByLabel(/^Details/).inputValue()).toBe('Depuis ce matin.');
-    await screenshot(page, '12-report-error');
+    await screenshot(page, '15-report-error');
     // Back online, the same form goes through.
     await page.unroute('**/api/v1/incidents');
     await page.getByRole('button', { name: 'Send' }).click();

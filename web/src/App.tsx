@@ -21,12 +21,12 @@ export function App() {
 }
 
 function Localized() {
-  const { user, loading } = useSession();
+  const { user, loading, setLocale } = useSession();
   if (loading) return <p className="loading">…</p>;
-  // The user's own choice in this browser, else their profile's language.
-  const initial = storedLocale() ?? user?.locale ?? (navigator.language.startsWith('fr') ? 'fr' : 'en');
+  // A signed-in user's language is in their profile; before sign-in, this browser's last choice.
+  const initial = user?.locale ?? storedLocale() ?? (navigator.language.startsWith('fr') ? 'fr' : 'en');
   return (
-    <I18nProvider key={user?.id ?? 0} initial={initial}>
+    <I18nProvider key={user?.id ?? 0} initial={initial} onChange={user ? setLocale : undefined}>
       {user ? <Shell /> : <SignInPage />}
     </I18nProvider>
   );

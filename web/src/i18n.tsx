@@ -363,7 +363,15 @@ export const storedLocale = (): Locale | null => {
   return v === 'fr' || v === 'en' ? v : null;
 };
 
-export function I18nProvider({ children, initial }: { children: ReactNode; initial: Locale }) {
+export function I18nProvider({
+  children,
+  initial,
+  onChange,
+}: {
+  children: ReactNode;
+  initial: Locale;
+  onChange?: (locale: Locale) => void;
+}) {
   const [locale, setLocaleState] = useState<Locale>(initial);
   const value = useMemo<I18n>(
     () => ({
@@ -372,11 +380,12 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
         localStorage.setItem(STORED, next);
         document.documentElement.lang = next;
         setLocaleState(next);
+        onChange?.(next);
       },
       t: (key, vars) => translate(locale, key, vars),
       l: (text) => (text ? text[locale] : ''),
     }),
-    [locale],
+    [locale, onChange],
   );
   document.documentElement.lang = locale;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

@@ -1,12 +1,14 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, type ReactNode } from 'react';
-import { api, ApiError, type User } from './api';
+import { createContext, useCallback, useContext, type ReactNode } from 'react';
+import { api, ApiError, type Locale, type User } from './api';
 
 interface Session {
   user: User | null;
   loading: boolean;
   signIn(email: string, password: string): Promise<User>;
   signOut(): Promise<void>;
+  /** Saves the language in the user's profile (the page has already switched). */
+  setLocale(locale: Locale): void;
 }
 
 const Ctx = createContext<Session | null>(null);
@@ -26,7 +28,16 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     staleTime: Infinity,
     retry: false,
   });
+  const setLocale = useCallback(
+    (locale: Locale) => {
+      void api<{ locale: Locale }>('PATCH', '/users/me', { locale })
+        .then(() => client.setQueryData<User | null>(['me'], (me) => (me ? { ...me, locale } : me)))
+        .catch(() => undefined); // the page stays in the chosen language; the profile keeps the old one
+    },
+    [client],
+  );
   const value: Session = {
+    setLocale,
     user: me.data ?? null,
     loading: me.isPending,
     async signIn(email, password) {
