@@ -249,6 +249,7 @@ function Actions(props: {
   const [reason, setReason] = useState('');
   const [escalateTo, setEscalateTo] = useState(higher[0] ?? '');
   const [backTo, setBackTo] = useState(lower[0] ?? '');
+  const [backReason, setBackReason] = useState('');
   const [resolution, setResolution] = useState('');
   const [pendReason, setPendReason] = useState<'requester' | 'vendor'>('requester');
   const [error, setError] = useState<unknown>(null);
@@ -306,7 +307,11 @@ function Actions(props: {
     );
   if (works && open && lower.length > 0)
     forms.push(
-      <form key="back" className="stack" onSubmit={submit('hand-back', { tier: backTo, reason }, () => setReason(''))}>
+      <form
+        key="back"
+        className="stack"
+        onSubmit={submit('hand-back', { tier: backTo, reason: backReason }, () => setBackReason(''))}
+      >
         <label>
           {t('incident.escalate.to')}
           <select value={backTo} onChange={(e) => setBackTo(e.target.value)}>
@@ -315,9 +320,17 @@ function Actions(props: {
             ))}
           </select>
         </label>
-        <button type="submit" disabled={!reason.trim()}>
-          {t('incident.handBack')}
-        </button>
+        <label>
+          {t('incident.reason')}
+          <textarea
+            name="hand-back-reason"
+            required
+            rows={2}
+            value={backReason}
+            onChange={(e) => setBackReason(e.target.value)}
+          />
+        </label>
+        <button type="submit">{t('incident.handBack')}</button>
       </form>,
     );
   if (works && open)
