@@ -85,6 +85,24 @@ describe.skipIf(!browserAvailable)('web app: an outage from report to resolution
     expect(await l1Page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
     expect(await row.locator('.countdown').textContent()).toMatch(/\d+ min \d\d s/);
     await screenshot(l1Page, '03-queue');
+
+    // Filters narrow the queue; a saved view brings a filter back.
+    await l1Page.getByLabel('Priority').selectOption('P3');
+    await l1Page.getByText('No open incident matches.').waitFor();
+    await l1Page.getByLabel('View name').fill('P3 only');
+    await l1Page.getByRole('button', { name: 'Save view' }).click();
+    await l1Page.getByLabel('Priority').selectOption('');
+    await l1Page.getByLabel('Search').fill('réseau');
+    await row.waitFor();
+    await l1Page.getByLabel('Search').fill('imprimante');
+    await l1Page.getByText('No open incident matches.').waitFor();
+    await l1Page.getByLabel('Search').fill('');
+    await row.waitFor();
+    await l1Page.getByRole('button', { name: 'P3 only' }).click();
+    await l1Page.getByText('No open incident matches.').waitFor();
+    expect(await l1Page.getByLabel('Priority').inputValue()).toBe('P3');
+    await l1Page.getByLabel('Priority').selectOption('');
+    await row.waitFor();
   });
 
   it('the L1 agent ticks the checklist and escalates to L2 with a reason', async () => {
@@ -157,6 +175,13 @@ describe.skipIf(!browserAvailable)('web app: an outage from report to resolution
     await screenshot(adminPage, '08-matrix-diff');
     await adminPage.getByRole('button', { name: 'Save as a new version' }).click();
     await adminPage.getByText('Version 2 saved.').waitFor();
+    // Printed, the grid stands alone: no navigation, no controls.
+    await adminPage.emulateMedia({ media: 'print' });
+    expect(await adminPage.locator('header.top').isVisible()).toBe(false);
+    expect(await adminPage.locator('.toolbar').isVisible()).toBe(false);
+    expect(await adminPage.getByTestId('matrix').isVisible()).toBe(true);
+    await screenshot(adminPage, '08b-matrix-print');
+    await adminPage.emulateMedia({ media: 'screen' });
 
     // The saved version can be compared with the previous one.
     await adminPage.getByLabel('From').selectOption('1');

@@ -121,7 +121,7 @@ export function MatrixPage() {
         )}
       </div>
       {saved !== null && (
-        <p role="status" className="ok">
+        <p role="status" className="ok no-print">
           {t('matrix.saved', { v: saved })}
         </p>
       )}
