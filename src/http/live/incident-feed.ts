@@ -52,7 +52,7 @@ export class IncidentFeed {
     return Number(row?.max ?? 0);
   }
 
-  /** Reads new events once and fans them out; exported for tests through `pollOnce`. */
+  /** Reads new events once and fans them out. */
   async poll(): Promise<void> {
     if (this.polling || this.cursor === undefined) return;
     this.polling = true;
@@ -66,6 +66,8 @@ export class IncidentFeed {
         .orderBy('e.id')
         .limit(5000)
         .execute();
+      // The last subscriber may have left while the rows were read: the feed has stopped.
+      if (this.cursor === undefined) return;
       const fresh = rows.filter((r) => !this.recent.has(Number(r.id)));
       for (const r of fresh) this.recent.add(Number(r.id));
       if (rows.length) this.cursor = Math.max(this.cursor, Number(rows.at(-1)!.id));
