@@ -23,9 +23,10 @@ import { intakeBench } from './intake.js';
 import { reportsBench } from './reports.js';
 import type { BenchContext, BenchModule, BenchOutcome, BenchSettings } from './lib/types.js';
 import { renderTable } from './table.js';
+import { webFirstPage } from './web-first-page.js';
 
 /** Every bench, in the order they run. Add new modules (escalation engine, reports, soak…) here. */
-const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench, reportsBench];
+const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench, reportsBench, webFirstPage];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

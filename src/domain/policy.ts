@@ -33,6 +33,7 @@ export const PERMISSIONS = [
   'user.manage',
   'token.manage',
   'integration.manage',
+  'dashboard.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -67,6 +68,8 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'token.manage': () => true,
   // Integration keys let outside systems open incidents: only administrators hand them out.
   'integration.manage': (a) => a.role === 'admin',
+  // Counts over every incident: for those who run the desk.
+  'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {

@@ -23,6 +23,11 @@ import { matrixRoutes } from './routes/matrix.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { profileRoutes } from './routes/profile.js';
+import { queueRoutes } from './routes/queue.js';
+import { streamRoutes } from './routes/stream.js';
+import { registerWebApp } from './static.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
   const app = Fastify({
@@ -91,5 +96,10 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(intakeRoutes(services, config.intake.ratePerMinute));
   await app.register(reportRoutes(services));
   await app.register(simulationRoutes(services));
+  await app.register(queueRoutes(services));
+  await app.register(dashboardRoutes(services));
+  await app.register(streamRoutes(services));
+  await app.register(profileRoutes(services));
+  await registerWebApp(app);
   return app;
 }

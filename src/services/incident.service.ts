@@ -269,3 +269,13 @@ export async function listIncidents(
   const scoped = { ...filter, ...incidentScope(actor) };
   return s.incidents.list(scoped, sort, limit, offset);
 }
+
+/** A tier queue for the actor: open incidents, the next target to be missed first, within their scope. */
+export async function tierQueue(
+  s: Services,
+  actor: Actor,
+  filter: IncidentFilter,
+  limit: number,
+): Promise<Array<{ incident: Incident; breachAt: number | null }>> {
+  return s.incidents.queue({ ...filter, ...incidentScope(actor) }, limit);
+}

@@ -67,6 +67,11 @@ export class UserRepository {
     return rows.map(fromRow);
   }
 
+  /** The language a user's pages and messages are in. */
+  async setLocale(id: number, locale: 'fr' | 'en'): Promise<void> {
+    await this.db.updateTable('users').set({ locale }).where('id', '=', id).execute();
+  }
+
   async list(limit: number, offset: number): Promise<User[]> {
     const rows = await this.db.selectFrom('users').selectAll().orderBy('id').limit(limit).offset(offset).execute();
     return rows.map(fromRow);

@@ -555,7 +555,8 @@ describe.each(ENGINES)('bad input is refused cleanly on %s', (engine) => {
         ['GET', '/api/v1/nothing-here'],
         ['POST', '/api/v1/incidents/1/teleport'],
         ['DELETE', '/api/v1/incidents/1'],
-        ['GET', '/no/such/page'],
+        // Other GET paths are pages of the browser app (test/http/web-app.test.ts).
+        ['GET', '/api/no/such/page'],
       ] as const) {
         const res = await withoutWrites(t, () => t.api(method, path, { as: admin }));
         expectError(res, 404, 'not_found');

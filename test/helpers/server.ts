@@ -39,7 +39,8 @@ export interface ApiResponse {
 }
 
 let counter = 0;
-const PASSWORD = 'test-password-123';
+/** The password of every user made by `t.user` (browser tests type it into the sign-in form). */
+export const PASSWORD = 'test-password-123';
 
 export async function startServer(engine: EngineName, opts: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestServer> {
   const db = await freshDatabase(engine);

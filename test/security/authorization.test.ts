@@ -23,6 +23,8 @@ interface Prepared {
   incidentId?: number;
   /** A multipart body instead of JSON. */
   form?: () => FormData;
+  /** A response that never ends (server-sent events): only its status is read. */
+  stream?: boolean;
 }
 
 interface Fixtures {
@@ -120,6 +122,15 @@ const alertmanagerBody = () => ({
     },
   ],
 });
+
+/** Reads the status of an endless response, then hangs up. */
+async function openStream(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const abort = new AbortController();
+  const r = await fetch(url, { headers, signal: abort.signal });
+  const body = r.status >= 400 ? await r.text() : '';
+  abort.abort();
+  return { status: r.status, body };
+}
 
 const TABLE: Record<string, Row> = {
   'GET /healthz': { expect: everyone(200, 200), prepare: async () => ({ path: '/healthz' }) },
@@ -236,7 +247,10 @@ const TABLE: Record<string, Row> = {
   'GET /api/v1/users/me': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/users/me' }) },
   'POST /api/v1/integrations': {
     expect: admins(201),
-    prepare: async () => ({ path: '/api/v1/integrations', body: { kind: 'events-v2', name: `pd-${Math.random().toString(36).slice(2)}` } }),
+    prepare: async () => ({
+      path: '/api/v1/integrations',
+      body: { kind: 'events-v2', name: `pd-${Math.random().toString(36).slice(2)}` },
+    }),
   },
   'GET /api/v1/integrations': { expect: admins(200), prepare: async () => ({ path: '/api/v1/integrations' }) },
   'GET /api/v1/integrations/{id}': {
@@ -273,7 +287,11 @@ const TABLE: Record<string, Row> = {
       const { key } = await integration(f, 'events-v2');
       return {
         path: '/api/v1/intake/events/v2/enqueue',
-        body: { routing_key: key, event_action: 'trigger', payload: { summary: 'Disk full', source: 'srv-1', severity: 'warning' } },
+        body: {
+          routing_key: key,
+          event_action: 'trigger',
+          payload: { summary: 'Disk full', source: 'srv-1', severity: 'warning' },
+        },
       };
     },
   },
@@ -285,18 +303,44 @@ const TABLE: Record<string, Row> = {
       return { path: '/api/v1/matrix/import', body: matrix };
     },
   },
-  'GET /api/v1/incidents/export': { expect: staff(200), prepare: async () => ({ path: '/api/v1/incidents/export?format=csv&from=2020-01-01&to=2100-01-01' }) },
-  'GET /api/v1/reports/volume': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/volume?from=2020-01-01&to=2100-01-01' }) },
-  'GET /api/v1/reports/times': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/times?from=2020-01-01&to=2100-01-01' }) },
-  'GET /api/v1/reports/sla': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/sla?from=2020-01-01&to=2100-01-01' }) },
-  'GET /api/v1/reports/escalations': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/escalations?from=2020-01-01&to=2100-01-01' }) },
-  'GET /api/v1/reports/tier-time': { expect: readers(200), prepare: async () => ({ path: '/api/v1/reports/tier-time?from=2020-01-01&to=2100-01-01' }) },
+  'GET /api/v1/incidents/export': {
+    expect: staff(200),
+    prepare: async () => ({ path: '/api/v1/incidents/export?format=csv&from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/volume': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/volume?from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/times': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/times?from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/sla': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/sla?from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/escalations': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/escalations?from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/tier-time': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/tier-time?from=2020-01-01&to=2100-01-01' }),
+  },
   'POST /api/v1/simulations': {
     expect: readers(200),
     prepare: async (f) => {
       const { version: _v, ...matrix } = (await f.t.api('GET', '/api/v1/matrix', { as: f.users.admin })).body;
       return { path: '/api/v1/simulations', body: { matrix, from: '2020-01-01', to: '2100-01-01' } };
     },
+  },
+  // The queue is a list: requesters get theirs only, like GET /incidents.
+  'GET /api/v1/queue': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/queue' }) },
+  'GET /api/v1/dashboard': { expect: readers(200), prepare: async () => ({ path: '/api/v1/dashboard' }) },
+  'GET /api/v1/stream': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/stream', stream: true }) },
+  'PATCH /api/v1/users/me': {
+    expect: everyone(200),
+    prepare: async () => ({ path: '/api/v1/users/me', body: { locale: 'en' } }),
   },
   'GET /api/v1/users': { expect: readers(200), prepare: async () => ({ path: '/api/v1/users' }) },
   'GET /api/v1/users/{id}': { expect: readers(200), prepare: async (f) => ({ path: `/api/v1/users/${f.users.requesterA.id}` }) },
@@ -385,12 +429,14 @@ describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName
         const token = p.token ?? (who === 'anonymous' ? undefined : f.users[who].token);
         const before = p.incidentId ? await t.palier.services.incidents.events(p.incidentId) : undefined;
         const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-        const res = p.form
-          ? await fetch(t.url + p.path, { method, headers, body: p.form() }).then(async (r) => ({
-              status: r.status,
-              body: await r.text(),
-            }))
-          : await t.api(method, p.path, { body: p.body, headers });
+        const res = p.stream
+          ? await openStream(t.url + p.path, headers)
+          : p.form
+            ? await fetch(t.url + p.path, { method, headers, body: p.form() }).then(async (r) => ({
+                status: r.status,
+                body: await r.text(),
+              }))
+            : await t.api(method, p.path, { body: p.body, headers });
         const expected = row.expect[who];
         if (res.status !== expected)
           mismatches.push(`${route} as ${who}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body).slice(0, 160)}`);

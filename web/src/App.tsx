@@ -1,0 +1,110 @@
+import { useEffect, type ReactNode } from 'react';
+import { Navigate, NavLink, Route, Routes, useNavigate } from 'react-router';
+import type { Role } from './api';
+import { I18nProvider, storedLocale, useT } from './i18n';
+import { useLiveIncidents } from './live';
+import { DashboardPage } from './pages/Dashboard';
+import { IncidentPage } from './pages/Incident';
+import { MatrixPage } from './pages/Matrix';
+import { PortalPage, ReportPage } from './pages/Portal';
+import { QueuePage } from './pages/Queue';
+import { SignInPage } from './pages/SignIn';
+import { UsersPage } from './pages/Users';
+import { SessionProvider, useSession } from './session';
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Localized />
+    </SessionProvider>
+  );
+}
+
+function Localized() {
+  const { user, loading, setLocale } = useSession();
+  if (loading) return <p className="loading">…</p>;
+  // A signed-in user's language is in their profile; before sign-in, this browser's last choice.
+  const initial = user?.locale ?? storedLocale() ?? (navigator.language.startsWith('fr') ? 'fr' : 'en');
+  return (
+    <I18nProvider key={user?.id ?? 0} initial={initial} onChange={user ? setLocale : undefined}>
+      {user ? <Shell /> : <SignInPage />}
+    </I18nProvider>
+  );
+}
+
+const HOME: Record<Role, string> = { requester: '/portal', agent: '/queue', manager: '/dashboard', admin: '/dashboard' };
+
+function Shell() {
+  const { user, signOut } = useSession();
+  const { t, locale, setLocale } = useT();
+  const navigate = useNavigate();
+  const live = useLiveIncidents(true);
+  const role = user!.role;
+  const staff = role !== 'requester';
+  useEffect(() => {
+    document.title = `Palier · ${user!.displayName}`;
+  }, [user]);
+
+  const link = (to: string, label: string, show = true): ReactNode =>
+    show && (
+      <li>
+        <NavLink to={to}>{label}</NavLink>
+      </li>
+    );
+  return (
+    <>
+      <a className="skip" href="#main">
+        {t('app.skip')}
+      </a>
+      <header className="top">
+        <span className="brand">{t('app.name')}</span>
+        <nav aria-label="Navigation">
+          <ul>
+            {link('/dashboard', t('nav.dashboard'), role === 'admin' || role === 'manager')}
+            {link('/queue', t('nav.queue'), staff)}
+            {link('/report', t('nav.report'))}
+            {link('/portal', t('nav.portal'))}
+            {link('/matrix', t('nav.matrix'))}
+            {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
+          </ul>
+        </nav>
+        <div className="who">
+          <span className={live ? 'live on' : 'live'} title={t('queue.live')} aria-hidden="true" />
+          <span className="user-name" data-testid="user-name">
+            {user!.displayName}
+          </span>
+          <label className="lang">
+            <span className="sr-only">{t('nav.language')}</span>
+            <select value={locale} onChange={(e) => setLocale(e.target.value as 'fr' | 'en')}>
+              <option value="fr">FR</option>
+              <option value="en">EN</option>
+            </select>
+          </label>
+          <button
+            type="button"
+            className="link"
+            onClick={async () => {
+              await signOut();
+              navigate('/');
+            }}
+          >
+            {t('nav.signOut')}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Routes>
+          <Route path="/" element={<Navigate to={HOME[role]} replace />} />
+          <Route path="/queue" element={<QueuePage />} />
+          <Route path="/incidents/:id" element={<IncidentPage />} />
+          <Route path="/report" element={<ReportPage />} />
+          <Route path="/portal" element={<PortalPage />} />
+          <Route path="/matrix" element={<MatrixPage />} />
+          <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="*" element={<Navigate to={HOME[role]} replace />} />
+        </Routes>
+      </main>
+    </>
+  );
+}
