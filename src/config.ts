@@ -17,9 +17,8 @@ export interface Config {
   workerPollMs: number;
   /** Instance secret; when absent one is generated and kept in the database. */
   secret: string | undefined;
-  /** Base URL people reach this instance at, for links in notifications. */
+  /** Base URL people reach this instance at, for links in messages. */
   publicUrl: string;
-  notify: NotifyConfig;
   /** Served over https (directly or behind a proxy): send HSTS and mark cookies Secure. */
   https: boolean;
   /** Largest accepted request header block, in bytes (431 beyond). */
@@ -48,24 +47,6 @@ export interface IntakeConfig {
   ratePerMinute: number;
 }
 
-export interface NotifyConfig {
-  /** Outbound SMTP server (smtp:// or smtps:// URL); without it e-mail deliveries are skipped. */
-  smtpUrl: string | undefined;
-  mailFrom: string;
-  /** Language of messages to addresses that are not users (team mailboxes). */
-  defaultLocale: 'fr' | 'en';
-  /** Notifications about one incident to one recipient within this window are sent as one. */
-  groupWindowMs: number;
-  /** Delivery attempts before a delivery is kept as failed. */
-  maxAttempts: number;
-  /** First retry delay; doubled at each attempt, capped at retryCapMs. */
-  retryBaseMs: number;
-  retryCapMs: number;
-  /** CIDR ranges outbound webhooks may reach although they are private, loopback or link-local. */
-  webhookAllowList: string[];
-  pollMs: number;
-}
-
 const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -75,31 +56,42 @@ const envSchema = z.object({
     .optional(),
   PALIER_DB: z.string().default('./data/palier.db'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  PALIER_BODY_LIMIT: z.coerce.number().int().min(1024).default(256 * 1024),
-  PALIER_TOKEN_TTL_HOURS: z.coerce.number().min(0).default(24 * 30),
+  PALIER_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
+  PALIER_TOKEN_TTL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .default(24 * 30),
   PALIER_WORKER: z.enum(['on', 'off']).default('on'),
   PALIER_WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   PALIER_SECRET: z.string().optional(),
   PALIER_PUBLIC_URL: z.url().optional(),
-  PALIER_SMTP_URL: z
-    .string()
-    .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
-    .optional(),
-  PALIER_MAIL_FROM: z.string().optional(),
-  PALIER_LOCALE: z.enum(['fr', 'en']).default('fr'),
-  PALIER_NOTIFY_GROUP_SECONDS: z.coerce.number().min(0).max(3600).default(30),
-  PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  PALIER_WEBHOOK_ALLOWLIST: z.string().default(''),
   PALIER_HTTPS: z.enum(['on', 'off']).default('off'),
-  PALIER_HEADER_LIMIT: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  PALIER_HEADER_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   PALIER_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   PALIER_ATTACHMENTS_DIR: z.string().optional(),
-  PALIER_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  PALIER_ATTACHMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   PALIER_SMTP_LISTEN: z
     .string()
     .regex(/^(?:(.+):)?(\d{1,5})$/, 'PALIER_SMTP_LISTEN must be PORT or HOST:PORT')
     .optional(),
-  PALIER_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  PALIER_SMTP_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
   PALIER_INTAKE_SWEEP_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   PALIER_IMAP_POLL: z.enum(['on', 'off']).default('on'),
   PALIER_INTAKE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
@@ -124,17 +116,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     workerPollMs: e.PALIER_WORKER_POLL_MS,
     secret: e.PALIER_SECRET,
     publicUrl: e.PALIER_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
-    notify: {
-      smtpUrl: e.PALIER_SMTP_URL,
-      mailFrom: e.PALIER_MAIL_FROM ?? `Palier <palier@${new URL(e.PALIER_PUBLIC_URL ?? 'http://localhost').hostname}>`,
-      defaultLocale: e.PALIER_LOCALE,
-      groupWindowMs: e.PALIER_NOTIFY_GROUP_SECONDS * 1000,
-      maxAttempts: e.PALIER_NOTIFY_MAX_ATTEMPTS,
-      retryBaseMs: 5_000,
-      retryCapMs: 15 * 60_000,
-      webhookAllowList: e.PALIER_WEBHOOK_ALLOWLIST.split(',').map((r) => r.trim()).filter(Boolean),
-      pollMs: 500,
-    },
     https: e.PALIER_HTTPS === 'on',
     headerLimit: e.PALIER_HEADER_LIMIT,
     loginRateLimit: e.PALIER_LOGIN_RATE_LIMIT,

@@ -151,7 +151,7 @@ export interface CellOutcome {
   categoryClockBreaches: number;
 }
 
-const emptyOutcome = (): CellOutcome => ({
+export const emptyOutcome = (): CellOutcome => ({
   byHand: 0,
   missedDeadline: 0,
   otherAutomatic: 0,

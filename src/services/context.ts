@@ -19,7 +19,7 @@ export interface Services {
   escalations: EscalationRepository;
   /** Inbound integrations and the messages they deliver. */
   intake: IntakeRepository;
-  /** Signs vendor links and e-mail references with the instance secret. */
+  /** Signs e-mail references with the instance secret. */
   signer: Signer;
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
   site: Site;

@@ -1,7 +1,7 @@
 import { forbidden, invalid } from '../domain/errors.js';
 import { validateMatrix, type MatrixDefinition } from '../domain/matrix.js';
 import { can, type Actor } from '../domain/policy.js';
-import { replayUnder, tallyByCell, type CellOutcome } from '../domain/simulation.js';
+import { emptyOutcome, replayUnder, tallyByCell, type CellOutcome } from '../domain/simulation.js';
 import { InsightRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
 
@@ -65,12 +65,12 @@ export async function simulate(s: Services, actor: Actor, draft: MatrixDefinitio
   const cells: SimulationCell[] = [...new Set([...actual.keys(), ...simulated.keys()])]
     .map((key) => {
       const [category, tier] = key.split('\u0000') as [string, string];
-      const a = actual.get(key) ?? zero();
-      const b = simulated.get(key) ?? zero();
+      const a = actual.get(key) ?? emptyOutcome();
+      const b = simulated.get(key) ?? emptyOutcome();
       return { category, tier, actual: a, simulated: b, difference: minus(b, a) };
     })
     .sort((x, y) => rank(categories, x.category) - rank(categories, y.category) || rank(tiers, x.tier) - rank(tiers, y.tier));
-  const total = (pick: (c: SimulationCell) => CellOutcome) => cells.map(pick).reduce(plus, zero());
+  const total = (pick: (c: SimulationCell) => CellOutcome) => cells.map(pick).reduce(plus, emptyOutcome());
   return {
     until: new Date(until).toISOString(),
     incidents,
@@ -82,14 +82,6 @@ export async function simulate(s: Services, actor: Actor, draft: MatrixDefinitio
   };
 }
 
-const zero = (): CellOutcome => ({
-  byHand: 0,
-  missedDeadline: 0,
-  otherAutomatic: 0,
-  acknowledgeBreaches: 0,
-  resolveBreaches: 0,
-  categoryClockBreaches: 0,
-});
 const combine =
   (f: (x: number, y: number) => number) =>
   (a: CellOutcome, b: CellOutcome): CellOutcome => ({

@@ -3,7 +3,7 @@ import type { Store } from './database.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_escalation.js';
 import * as m0003 from './migrations/0003_open_queue.js';
-import * as m0004 from './migrations/0004_notify.js';
+import * as m0004 from './migrations/0004_secret_and_vendor.js';
 import * as m0005 from './migrations/0005_report_figures.js';
 import * as m0006 from './migrations/0006_event_chain.js';
 import * as m0007 from './migrations/0007_intake.js';
@@ -13,7 +13,7 @@ const MIGRATIONS = {
   '0001_initial': m0001,
   '0002_escalation': m0002,
   '0003_open_queue': m0003,
-  '0004_notify': m0004,
+  '0004_secret_and_vendor': m0004,
   '0005_report_figures': m0005,
   '0006_event_chain': m0006,
   '0007_intake': m0007,

@@ -10,11 +10,6 @@ export interface Database {
   escalation_schedule: EscalationScheduleTable;
   outbox: OutboxTable;
   settings: SettingsTable;
-  teams: TeamsTable;
-  oncall_overrides: OncallOverridesTable;
-  vendors: VendorsTable;
-  subscriptions: SubscriptionsTable;
-  deliveries: DeliveriesTable;
   attachments: AttachmentsTable;
   integrations: IntegrationsTable;
   inbound_messages: InboundMessagesTable;
@@ -28,69 +23,6 @@ export interface Database {
 export interface SettingsTable {
   key: string;
   value: string;
-}
-
-export interface TeamsTable {
-  tier: string;
-  name: string;
-  email: string | null;
-  chat_kind: string | null; // 'slack' | 'teams'
-  chat_url: string | null;
-  members: string; // JSON user ids
-  managers: string; // JSON user ids
-  rotation: string | null; // JSON Rotation
-  updated_at: number;
-}
-
-export interface OncallOverridesTable {
-  id: Generated<number>;
-  tier: string;
-  user_id: number;
-  starts_at: number;
-  ends_at: number;
-  created_at: number;
-}
-
-export interface VendorsTable {
-  id: Generated<number>;
-  name: string;
-  categories: string; // JSON category keys
-  email: string;
-  phone: string | null;
-  contract_ref: string | null;
-  acknowledge_target: string | null;
-  resolve_target: string | null;
-  locale: string;
-  created_at: number;
-}
-
-export interface SubscriptionsTable {
-  id: Generated<number>;
-  name: string;
-  kind: string; // 'webhook' | 'slack' | 'teams'
-  url: string;
-  secret: string | null;
-  events: string; // JSON event kinds
-  enabled: number;
-  created_at: number;
-}
-
-export interface DeliveriesTable {
-  id: Generated<number>;
-  idempotency_key: string;
-  incident_id: number | null;
-  channel: string; // 'email' | 'webhook' | 'slack' | 'teams'
-  recipient: string; // e-mail address or URL (subscription or team webhook)
-  locale: string;
-  topics: string; // JSON event kinds grouped in this delivery
-  events: string; // JSON events grouped in this delivery
-  status: string; // 'pending' | 'delivered' | 'failed' | 'skipped'
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  delivered_at: number | null;
-  last_error: string | null;
-  attachments: AttachmentsTable;
 }
 
 export interface AttachmentsTable {
