@@ -16,6 +16,10 @@ export const NOTIFIED_EVENTS = new Set<IncidentEvent['kind']>([
   'deadline_missed',
   'manager_notified',
   'ping_pong_detected',
+  'vendor_engaged',
+  'vendor_acknowledged',
+  'vendor_updated',
+  'vendor_done',
 ]);
 
 export class EscalationRepository {

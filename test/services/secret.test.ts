@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentFromReferences, incidentReference } from '../../src/notify/mail-references.js';
+import { checkVendorToken, vendorToken } from '../../src/notify/vendor-link.js';
 import { loadSecret, Signer } from '../../src/services/secret.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
@@ -44,5 +45,27 @@ describe('e-mail references', () => {
     const forged = incidentReference(new Signer('b'.repeat(43)), 42, 'palier.example');
     const moved = incidentReference(signer, 42, 'palier.example').replace('incident-42.', 'incident-43.');
     expect(incidentFromReferences(signer, [forged, moved])).toBeUndefined();
+  });
+});
+
+describe('vendor links', () => {
+  const signer = new Signer('a'.repeat(43));
+  const grant = { incidentId: 7, vendorId: 3, expiresAt: Date.UTC(2026, 0, 2) };
+
+  it('open for the incident and vendor they name, until they expire', () => {
+    const token = vendorToken(signer, grant);
+    expect(checkVendorToken(signer, token, Date.UTC(2026, 0, 1))).toEqual({ ok: true, grant });
+    expect(checkVendorToken(signer, token, grant.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('refuse a token altered, signed with another secret, or not a token at all', () => {
+    const token = vendorToken(signer, grant);
+    const otherIncident = token.replace(/^7\./, '8.');
+    const farExpiry = token.replace(/^(7\.3\.)[0-9a-z]+/, '$1zzzzzzzz');
+    const now = Date.UTC(2026, 0, 1);
+    expect(checkVendorToken(signer, otherIncident, now)).toEqual({ ok: false, reason: 'forged' });
+    expect(checkVendorToken(signer, farExpiry, now)).toEqual({ ok: false, reason: 'forged' });
+    expect(checkVendorToken(new Signer('b'.repeat(43)), token, now)).toEqual({ ok: false, reason: 'forged' });
+    expect(checkVendorToken(signer, '../../etc/passwd', now)).toEqual({ ok: false, reason: 'malformed' });
   });
 });
