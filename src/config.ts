@@ -43,6 +43,8 @@ export interface IntakeConfig {
   sweepMs: number;
   /** Poll the IMAP mailboxes of e-mail integrations (where the worker runs). */
   imap: boolean;
+  /** How often the list of polled mailboxes is looked at; each is polled at its own pollSeconds. */
+  imapTickMs?: number | undefined;
   /** Messages one integration may send per minute before getting 429. */
   ratePerMinute: number;
 }

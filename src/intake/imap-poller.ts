@@ -7,52 +7,60 @@ import { integrationOf, type Integration } from './integrations.js';
  * Polls the IMAP mailbox of each e-mail integration that has one. Each unseen message is stored
  * first, then flagged \Seen, then processed: a crash before the flag fetches it again next time,
  * and its Message-ID keeps the second copy from opening a second incident.
+ *
+ * The list of mailboxes is read again at every tick, so an integration added, changed or disabled
+ * through the API is taken into account without a restart.
  */
 export class ImapPoller {
-  private timers = new Map<number, NodeJS.Timeout>();
-  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  /** When each integration's mailbox is next due, by integration id. */
+  private nextPoll = new Map<number, number>();
 
   constructor(
     private readonly s: Services,
     private readonly log: { error(obj: unknown, msg?: string): void },
+    private readonly tickMs = 5_000,
   ) {}
 
-  /** Starts one polling loop per e-mail integration with IMAP settings. */
-  async start(): Promise<void> {
-    for (const row of await this.s.intake.integrations(1000, 0, 'email')) {
-      const integration = integrationOf(row);
-      if (integration.enabled && integration.config.imap) this.schedule(integration.id, 0);
-    }
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.tickMs);
+    this.timer.unref();
+    void this.tick();
   }
 
-  private schedule(id: number, delayMs: number) {
-    if (this.stopped) return;
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        void this.pollLatest(id).then((nextMs) => nextMs !== null && this.schedule(id, nextMs));
-      }, delayMs),
-    );
+  /** Polls every mailbox that is due; one tick at a time. */
+  tick(): Promise<void> {
+    this.running ??= this.pollDue().finally(() => (this.running = undefined));
+    return this.running;
   }
 
-  /** Polls with the integration's current settings; stops when it is disabled or loses them. */
-  private async pollLatest(id: number): Promise<number | null> {
-    const row = await this.s.intake.integration(id).catch(() => undefined);
-    if (!row) return 60_000;
-    const integration = integrationOf(row);
-    if (!integration.enabled || !integration.config.imap) return null;
+  private async pollDue(): Promise<void> {
+    let rows;
     try {
-      await pollOnce(this.s, integration);
+      rows = await this.s.intake.integrations(1000, 0, 'email');
     } catch (error) {
-      this.log.error({ err: error, integration: id }, 'imap poll failed');
+      this.log.error({ err: error }, 'imap: cannot list integrations');
+      return;
     }
-    return integration.config.imap.pollSeconds * 1000;
+    const polled = rows.map(integrationOf).filter((i) => i.enabled && i.config.imap);
+    const ids = new Set(polled.map((i) => i.id));
+    for (const id of this.nextPoll.keys()) if (!ids.has(id)) this.nextPoll.delete(id);
+    for (const integration of polled) {
+      const now = this.s.clock.now();
+      if ((this.nextPoll.get(integration.id) ?? 0) > now) continue;
+      this.nextPoll.set(integration.id, now + integration.config.imap!.pollSeconds * 1000);
+      try {
+        await pollOnce(this.s, integration);
+      } catch (error) {
+        this.log.error({ err: error, integration: integration.id }, 'imap poll failed');
+      }
+    }
   }
 
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
   }
 }
 

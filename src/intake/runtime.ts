@@ -47,14 +47,14 @@ export async function startIntake(
     });
     smtpPort = await smtp.listen();
   }
-  const imap = config.worker && config.intake.imap ? new ImapPoller(s, log) : undefined;
-  await imap?.start();
+  const imap = config.worker && config.intake.imap ? new ImapPoller(s, log, config.intake.imapTickMs) : undefined;
+  imap?.start();
   return {
     smtpPort,
     sweep: () => sweep(s),
     close: async () => {
       clearInterval(timer);
-      imap?.stop();
+      await imap?.stop();
       await smtp?.close();
       await running;
     },
