@@ -117,7 +117,10 @@ export class OidcSignIn {
    * PKCE verifier, then the ID token's signature, issuer, audience and nonce), and finds the
    * Palier user of its verified e-mail.
    */
-  async finish(query: URLSearchParams, transaction: OidcTransaction | undefined): Promise<{ user: User; created: boolean; subject: string }> {
+  async finish(
+    query: URLSearchParams,
+    transaction: OidcTransaction | undefined,
+  ): Promise<{ user: User; created: boolean; subject: string }> {
     if (!transaction || transaction.expiresAt <= this.services.clock.now())
       throw new OidcSignInError('sso_state', 'No sign-in in progress, or it has expired');
     // Checked here as well as by the library: a forged state never reaches the provider's token endpoint.
@@ -149,23 +152,33 @@ export class OidcSignIn {
       // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo.
       if (typeof idToken.email !== 'string' || idToken.email_verified === undefined) {
         const info = await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub);
-        claims = { ...info, ...idToken, email: info.email ?? idToken.email, email_verified: info.email_verified ?? idToken.email_verified };
+        claims = {
+          ...info,
+          ...idToken,
+          email: info.email ?? idToken.email,
+          email_verified: info.email_verified ?? idToken.email_verified,
+        };
       }
     } catch (error) {
-      if (isUnreachable(error)) throw new OidcSignInError('sso_unavailable', 'The identity provider cannot be reached', { cause: describe(error) });
+      if (isUnreachable(error))
+        throw new OidcSignInError('sso_unavailable', 'The identity provider cannot be reached', { cause: describe(error) });
       if (error instanceof oidc.AuthorizationResponseError)
         throw new OidcSignInError('sso_cancelled', 'The identity provider refused the sign-in', { providerError: error.error });
-      throw new OidcSignInError('sso_failed', 'The identity provider\'s answer could not be verified', { cause: describe(error) });
+      throw new OidcSignInError('sso_failed', "The identity provider's answer could not be verified", { cause: describe(error) });
     }
     const subject = String(claims.sub);
     const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
     if (!email) throw new OidcSignInError('sso_email_unverified', 'The identity provider gave no e-mail address', { subject });
     // Only a strict `true`: an address the provider has not verified could be anyone's.
     if (claims.email_verified !== true)
-      throw new OidcSignInError('sso_email_unverified', 'The identity provider has not verified this e-mail address', { subject, email });
+      throw new OidcSignInError('sso_email_unverified', 'The identity provider has not verified this e-mail address', {
+        subject,
+        email,
+      });
     const found = await this.services.users.byEmail(email);
     if (found) {
-      if (found.disabled) throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: found.id });
+      if (found.disabled)
+        throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: found.id });
       const { passwordHash: _omit, ...user } = found;
       return { user, created: false, subject };
     }
@@ -181,7 +194,8 @@ export class OidcSignIn {
       // Two first sign-ins at once: the other one made the account.
       const again = await this.services.users.byEmail(email);
       if (!again) throw error;
-      if (again.disabled) throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: again.id });
+      if (again.disabled)
+        throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: again.id });
       const { passwordHash: _omit, ...user } = again;
       return { user, created: false, subject };
     }

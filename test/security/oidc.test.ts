@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer } from 'node:net';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { changeUser } from '../../src/services/auth.service.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -54,7 +55,11 @@ async function startIdentityProvider(redirectUri: string, opts: { claimsInIdToke
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'test-1', use: 'sig' };
+  const signingKey = {
+    ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+    kid: 'test-1',
+    use: 'sig',
+  };
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -102,7 +107,12 @@ async function startIdentityProvider(redirectUri: string, opts: { claimsInIdToke
       if (asked.missingOIDCScope) grant.addOIDCScope(asked.missingOIDCScope.join(' '));
       if (asked.missingOIDCClaims) grant.addOIDCClaims(asked.missingOIDCClaims);
       const grantId = await grant.save();
-      return provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+      return provider.interactionFinished(
+        req,
+        res,
+        { consent: details.grantId ? {} : { grantId } },
+        { mergeWithLastSubmission: true },
+      );
     })().catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
@@ -133,7 +143,9 @@ class CookieJar {
       const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=').slice(1).join('=')]));
       const path = attr.get('path') || '/';
       const expired =
-        attr.get('max-age') === '0' || (attr.has('expires') && new Date(attr.get('expires')!).getTime() <= Date.now()) || value === '';
+        attr.get('max-age') === '0' ||
+        (attr.has('expires') && new Date(attr.get('expires')!).getTime() <= Date.now()) ||
+        value === '';
       this.cookies = this.cookies.filter((c) => !(c.host === url.hostname && c.name === name && c.path === path));
       if (!expired) this.cookies.push({ host: url.hostname, name, value, path });
     }
@@ -141,7 +153,11 @@ class CookieJar {
 
   header(url: URL): string {
     return this.cookies
-      .filter((c) => c.host === url.hostname && (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)))
+      .filter(
+        (c) =>
+          c.host === url.hostname &&
+          (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)),
+      )
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');
   }
@@ -179,7 +195,13 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
         publicUrl,
         logLevel: 'info',
         logStream: { write: (line: string) => void logs.push(JSON.parse(line)) },
-        oidc: { issuer: idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile', autoCreate: 'off' },
+        oidc: {
+          issuer: idp.issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          scopes: 'openid email profile',
+          autoCreate: 'off',
+        },
       },
     });
   }, 60_000);
@@ -203,7 +225,8 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
       const isCallback = url.pathname === '/api/v1/auth/oidc/callback';
       if (isCallback && beforeCallback) {
         const altered = beforeCallback(url, jar);
-        if (altered === 'stop') return { final: new Response(null), location: null, jar, visited: [...visited, `GET ${url.href}`] };
+        if (altered === 'stop')
+          return { final: new Response(null), location: null, jar, visited: [...visited, `GET ${url.href}`] };
         url = altered;
       }
       visited.push(`${method} ${url.href}`);
@@ -289,7 +312,9 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
     const res = await me(jar);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: user.id, email: 'alice@example.test', role: 'agent' });
-    expect(securityLines()).toContainEqual(expect.objectContaining({ event: 'sign_in', userId: user.id, via: 'oidc', subject: 'alice-sub' }));
+    expect(securityLines()).toContainEqual(
+      expect.objectContaining({ event: 'sign_in', userId: user.id, via: 'oidc', subject: 'alice-sub' }),
+    );
 
     // A second sign-in makes another session id.
     const again = await signInAs('alice-sub');
@@ -314,7 +339,8 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
     const copied = await fetch(replay!.url, { headers: { cookie: replay!.cookie }, redirect: 'manual' });
     expect(copied.status).toBe(302);
     expect(copied.headers.get('location')).toBe('/signin?error=sso_failed');
-    for (const res of [again, copied]) expect(res.headers.getSetCookie().some((c) => c.startsWith('palier_session='))).toBe(false);
+    for (const res of [again, copied])
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('palier_session='))).toBe(false);
   }, 30_000);
 
   /** A refused sign-in: back to the sign-in page with its reason, no session, nothing written, a log line. */
@@ -434,7 +460,13 @@ describe('OpenID Connect with automatic requester accounts', () => {
       config: {
         port,
         publicUrl,
-        oidc: { issuer: idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile', autoCreate: 'requester' },
+        oidc: {
+          issuer: idp.issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          scopes: 'openid email profile',
+          autoCreate: 'requester',
+        },
       },
     });
   }, 60_000);
@@ -451,7 +483,12 @@ describe('OpenID Connect with automatic requester accounts', () => {
     let body: URLSearchParams | undefined;
     let res: Response;
     for (;;) {
-      res = await fetch(url, { method, body, redirect: 'manual', headers: { cookie: jar.header(url), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) } });
+      res = await fetch(url, {
+        method,
+        body,
+        redirect: 'manual',
+        headers: { cookie: jar.header(url), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      });
       jar.store(url, res);
       if (url.pathname === '/api/v1/auth/oidc/callback') break;
       const location = res.headers.get('location');
@@ -466,7 +503,12 @@ describe('OpenID Connect with automatic requester accounts', () => {
     expect(res.headers.get('location')).toBe('/');
     const me = await fetch(`${t.url}/api/v1/users/me`, { headers: { cookie: jar.header(new URL('/api/v1/users/me', t.url)) } });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ email: 'hugo@example.test', role: 'requester', displayName: 'Hugo Admin', tiers: [] });
+    expect(await me.json()).toMatchObject({
+      email: 'hugo@example.test',
+      role: 'requester',
+      displayName: 'Hugo Admin',
+      tiers: [],
+    });
   }, 30_000);
 });
 
@@ -484,5 +526,59 @@ describe('OpenID Connect not configured', () => {
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe('oidc_disabled');
     }
+  });
+});
+
+describe('OpenID Connect with the identity provider down', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    const closed = await freePort();
+    t = await startServer('sqlite', {
+      config: {
+        oidc: {
+          issuer: `http://127.0.0.1:${closed}`,
+          clientId: CLIENT_ID,
+          clientSecret: undefined,
+          scopes: 'openid email',
+          autoCreate: 'off',
+        },
+      },
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('sends the browser back to the sign-in page, not a server error', async () => {
+    const res = await fetch(`${t.url}/api/v1/auth/oidc/login`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/signin?error=sso_unavailable');
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('palier_oidc='))).toBe(false);
+  });
+});
+
+describe('OpenID Connect configuration', () => {
+  const base = { PALIER_OIDC_CLIENT_ID: 'palier' };
+  it('is off without an issuer, and on with one', () => {
+    expect(loadConfig({}).oidc).toBeNull();
+    expect(loadConfig({ ...base, PALIER_OIDC_ISSUER: 'https://id.example.org/realms/it' }).oidc).toEqual({
+      issuer: 'https://id.example.org/realms/it',
+      clientId: 'palier',
+      clientSecret: undefined,
+      scopes: 'openid email profile',
+      autoCreate: 'off',
+    });
+  });
+
+  it('takes plain http only for a provider on this machine', () => {
+    expect(() => loadConfig({ ...base, PALIER_OIDC_ISSUER: 'http://id.example.org' })).toThrow(/PALIER_OIDC_ISSUER/);
+    for (const host of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080'])
+      expect(loadConfig({ ...base, PALIER_OIDC_ISSUER: `http://${host}` }).oidc?.issuer).toBe(`http://${host}`);
+  });
+
+  it('refuses a missing client id, scopes without openid, and an unknown auto-create role', () => {
+    const issuer = { PALIER_OIDC_ISSUER: 'https://id.example.org' };
+    expect(() => loadConfig(issuer)).toThrow(/PALIER_OIDC_CLIENT_ID/);
+    expect(() => loadConfig({ ...base, ...issuer, PALIER_OIDC_SCOPES: 'email profile' })).toThrow(/openid/);
+    expect(() => loadConfig({ ...base, ...issuer, PALIER_OIDC_AUTO_CREATE: 'admin' })).toThrow(/PALIER_OIDC_AUTO_CREATE/);
+    expect(loadConfig({ ...base, ...issuer, PALIER_OIDC_AUTO_CREATE: 'requester' }).oidc?.autoCreate).toBe('requester');
   });
 });

@@ -49,7 +49,12 @@ function openTransaction(services: Services, sealed: string | undefined): OidcTr
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   try {
     const t = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<OidcTransaction>;
-    if (typeof t.state !== 'string' || typeof t.nonce !== 'string' || typeof t.verifier !== 'string' || typeof t.expiresAt !== 'number')
+    if (
+      typeof t.state !== 'string' ||
+      typeof t.nonce !== 'string' ||
+      typeof t.verifier !== 'string' ||
+      typeof t.expiresAt !== 'number'
+    )
       return undefined;
     return { state: t.state, nonce: t.nonce, verifier: t.verifier, expiresAt: t.expiresAt };
   } catch {
@@ -58,7 +63,9 @@ function openTransaction(services: Services, sealed: string | undefined): OidcTr
 }
 
 export function oidcRoutes(services: Services, config: Config): FastifyPluginAsyncZod {
-  const signIn = config.oidc ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`) : undefined;
+  const signIn = config.oidc
+    ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`)
+    : undefined;
   const secure = (request: FastifyRequest) => config.https || request.protocol === 'https';
   const redirect = (reply: FastifyReply, location: string) => reply.header('cache-control', 'no-store').redirect(location, 302);
 
@@ -83,7 +90,8 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         config: { public: true },
         schema: {
           tags: ['auth'],
-          summary: 'Start single sign-on: redirects to the identity provider (state, nonce and PKCE kept in a short-lived signed cookie)',
+          summary:
+            'Start single sign-on: redirects to the identity provider (state, nonce and PKCE kept in a short-lived signed cookie)',
           security: [],
           response: { 302: redirectResponse, ...errorResponses },
         },
@@ -115,7 +123,8 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         config: { public: true },
         schema: {
           tags: ['auth'],
-          summary: 'Where the identity provider sends people back: checks the answer, opens a browser session and redirects to the app',
+          summary:
+            'Where the identity provider sends people back: checks the answer, opens a browser session and redirects to the app',
           description:
             'On success, sets the same session cookie as POST /api/v1/auth/session and redirects to /. On failure, redirects to /signin?error=CODE ' +
             '(sso_state, sso_cancelled, sso_failed, sso_unavailable, sso_email_unverified, sso_unknown_user, sso_user_disabled).',
