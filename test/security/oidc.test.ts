@@ -521,7 +521,11 @@ describe('OpenID Connect not configured', () => {
 
   it('says so, and its routes answer 404', async () => {
     expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: false });
-    for (const path of ['/api/v1/auth/oidc/login', '/api/v1/auth/oidc/callback?code=a&state=b']) {
+    for (const path of [
+      '/api/v1/auth/oidc/login',
+      '/api/v1/auth/oidc/callback?code=a&state=b',
+      '/api/v1/auth/oidc/callback?other=1',
+    ]) {
       const res = await t.api('GET', path);
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe('oidc_disabled');

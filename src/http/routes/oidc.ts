@@ -67,6 +67,9 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
     ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`)
     : undefined;
   const secure = (request: FastifyRequest) => config.https || request.protocol === 'https';
+  const refuseWhenOff = async () => {
+    if (!signIn) throw disabled();
+  };
   const redirect = (reply: FastifyReply, location: string) => reply.header('cache-control', 'no-store').redirect(location, 302);
 
   return async (app) => {
@@ -88,6 +91,8 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
       '/api/v1/auth/oidc/login',
       {
         config: { public: true },
+        // Before the query is read: without an identity provider these routes do not exist.
+        onRequest: refuseWhenOff,
         schema: {
           tags: ['auth'],
           summary:
@@ -97,7 +102,7 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         },
       },
       async (request, reply) => {
-        if (!signIn) throw disabled();
+        if (!signIn) throw disabled(); // (narrows the type; refuseWhenOff already answered)
         try {
           const { url, transaction } = await signIn.begin();
           reply.setCookie(OIDC_COOKIE, sealTransaction(services, transaction), {
@@ -121,6 +126,8 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
       OIDC_CALLBACK_PATH,
       {
         config: { public: true },
+        // Before the query is read: without an identity provider these routes do not exist.
+        onRequest: refuseWhenOff,
         schema: {
           tags: ['auth'],
           summary:
@@ -134,7 +141,7 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         },
       },
       async (request, reply) => {
-        if (!signIn) throw disabled();
+        if (!signIn) throw disabled(); // (narrows the type; refuseWhenOff already answered)
         const transaction = openTransaction(services, request.cookies[OIDC_COOKIE]);
         // One use only, whatever the outcome.
         reply.clearCookie(OIDC_COOKIE, { path: OIDC_CALLBACK_PATH, httpOnly: true, sameSite: 'lax', secure: secure(request) });
