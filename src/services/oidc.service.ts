@@ -152,12 +152,9 @@ export class OidcSignIn {
       // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo.
       if (typeof idToken.email !== 'string' || idToken.email_verified === undefined) {
         const info = await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub);
-        claims = {
-          ...info,
-          ...idToken,
-          email: info.email ?? idToken.email,
-          email_verified: info.email_verified ?? idToken.email_verified,
-        };
+        // The address and its verification flag always come as a pair from one source.
+        const source = typeof info.email === 'string' ? info : idToken;
+        claims = { ...info, ...idToken, email: source.email, email_verified: source.email_verified };
       }
     } catch (error) {
       if (isUnreachable(error))
