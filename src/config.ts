@@ -32,6 +32,19 @@ export interface Config {
   /** Where logs go instead of standard output (tests read them). Not from the environment. */
   logStream?: { write(line: string): void };
   intake: IntakeConfig;
+  /** OpenID Connect sign-in; null when PALIER_OIDC_ISSUER is not set. */
+  oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  /** The identity provider's issuer identifier (discovery document under /.well-known/). */
+  issuer: string;
+  clientId: string;
+  /** Without one, Palier signs in as a public client (PKCE only). */
+  clientSecret: string | undefined;
+  scopes: string;
+  /** `requester`: a verified e-mail Palier does not know gets a requester account; `off`: refused. */
+  autoCreate: 'off' | 'requester';
 }
 
 export interface IntakeConfig {
@@ -97,7 +110,27 @@ const envSchema = z.object({
   PALIER_INTAKE_SWEEP_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   PALIER_IMAP_POLL: z.enum(['on', 'off']).default('on'),
   PALIER_INTAKE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  PALIER_OIDC_ISSUER: z
+    .url()
+    .refine(
+      (u) => {
+        const url = new URL(u);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+      },
+      'PALIER_OIDC_ISSUER must be an https:// URL (http:// only on this machine: localhost, 127.0.0.1, [::1])',
+    )
+    .optional(),
+  PALIER_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  PALIER_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  PALIER_OIDC_SCOPES: z
+    .string()
+    .regex(/(^|\s)openid(\s|$)/, 'PALIER_OIDC_SCOPES must include openid')
+    .default('openid email profile'),
+  PALIER_OIDC_AUTO_CREATE: z.enum(['off', 'requester']).default('off'),
 });
+
+/** Hosts an identity provider may be reached at over plain http (a provider run beside Palier). */
+export const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Reads and validates the environment once; nothing else in Palier reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -107,6 +140,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.PALIER_OIDC_ISSUER && !e.PALIER_OIDC_CLIENT_ID)
+    throw new Error('Invalid configuration:\n  PALIER_OIDC_CLIENT_ID: required when PALIER_OIDC_ISSUER is set');
   return {
     host: e.HOST,
     port: e.PORT,
@@ -132,6 +167,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       imap: e.PALIER_IMAP_POLL === 'on',
       ratePerMinute: e.PALIER_INTAKE_RATE_PER_MINUTE,
     },
+    oidc: e.PALIER_OIDC_ISSUER
+      ? {
+          issuer: e.PALIER_OIDC_ISSUER,
+          clientId: e.PALIER_OIDC_CLIENT_ID!,
+          clientSecret: e.PALIER_OIDC_CLIENT_SECRET,
+          scopes: e.PALIER_OIDC_SCOPES.trim().split(/\s+/).join(' '),
+          autoCreate: e.PALIER_OIDC_AUTO_CREATE,
+        }
+      : null,
     ...overrides,
   };
 }

@@ -20,6 +20,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { intakeRoutes } from './routes/intake.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { matrixRoutes } from './routes/matrix.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
@@ -86,6 +87,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   );
 
   await app.register(authRoutes(services, config));
+  await app.register(oidcRoutes(services, config));
   await app.register(matrixRoutes(services));
   await app.register(incidentExportRoutes(services));
   await app.register(incidentRoutes(services));

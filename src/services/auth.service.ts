@@ -31,12 +31,23 @@ export async function issueToken(
   const ok = await verify(user?.passwordHash ?? (await decoyHash), password).catch(() => false);
   if (!user || !user.passwordHash || !ok || user.disabled)
     throw new DomainError('unauthorized', 'invalid_credentials', 'E-mail or password is wrong');
+  const { passwordHash: _omit, ...publicUser } = user;
+  return { ...(await issueTokenFor(s, publicUser, kind, ttlMs, name)), user: publicUser };
+}
+
+/** A new token for a user whose identity was proven some other way (single sign-on). */
+export async function issueTokenFor(
+  s: Services,
+  user: User,
+  kind: 'api' | 'session',
+  ttlMs: number,
+  name: string | null = null,
+): Promise<{ token: string; tokenId: number; expiresAt: number | null }> {
   const { token, hash: tokenHash } = newToken();
   const now = s.clock.now();
   const expiresAt = ttlMs > 0 ? now + ttlMs : null;
   const tokenId = await s.users.insertToken(user.id, tokenHash, kind, now, expiresAt, name);
-  const { passwordHash: _omit, ...publicUser } = user;
-  return { token, tokenId, user: publicUser, expiresAt };
+  return { token, tokenId, expiresAt };
 }
 
 /**

@@ -51,7 +51,8 @@ export async function startServer(engine: EngineName, opts: { clock?: Clock; con
     { database: db.config, port: 0, host: '127.0.0.1', attachmentsDir: files, ...opts.config },
   );
   const palier = await createPalier(config, opts.clock);
-  await palier.server.listen({ host: '127.0.0.1', port: 0 });
+  // Port 0 unless a test needs to know the address in advance (e.g. a redirect URI registered elsewhere).
+  await palier.server.listen({ host: '127.0.0.1', port: config.port });
   const address = palier.server.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 

@@ -153,6 +153,14 @@ const TABLE: Record<string, Row> = {
       return { path: '/api/v1/auth/session', body: { email: u.email, password: 'test-password-123' } };
     },
   },
+  // Single sign-on is public; this server has no identity provider configured, so its steps answer 404
+  // (test/security/oidc.test.ts signs in through a real one).
+  'GET /api/v1/auth/oidc': { expect: everyone(200, 200), prepare: async () => ({ path: '/api/v1/auth/oidc' }) },
+  'GET /api/v1/auth/oidc/login': { expect: everyone(404, 404), prepare: async () => ({ path: '/api/v1/auth/oidc/login' }) },
+  'GET /api/v1/auth/oidc/callback': {
+    expect: everyone(404, 404),
+    prepare: async () => ({ path: '/api/v1/auth/oidc/callback?code=a&state=b' }),
+  },
   'GET /api/v1/auth/tokens': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/auth/tokens' }) },
   'POST /api/v1/auth/tokens': {
     expect: everyone(201),

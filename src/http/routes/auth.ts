@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
@@ -29,7 +29,30 @@ const tokenSchema = z
   })
   .meta({ id: 'ApiToken' });
 
-const SESSION_TTL_MS = 12 * 3_600_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+/**
+ * Hands the browser its new session cookie. A session id planted before sign-in never becomes a
+ * signed-in one (session fixation): the one presented, if any, is revoked.
+ */
+export async function startBrowserSession(
+  services: Services,
+  config: Config,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  expiresAt: number | null,
+): Promise<void> {
+  const previous = request.cookies[SESSION_COOKIE];
+  if (previous) await revokeToken(services, previous);
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.https || request.protocol === 'https',
+    ...(expiresAt ? { expires: new Date(expiresAt) } : {}),
+  });
+}
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 const tooMany = { 429: errorResponses[400] };
 
@@ -126,16 +149,7 @@ export function authRoutes(services: Services, config: Config): FastifyPluginAsy
       },
       async (request, reply) => {
         const { token, user, expiresAt } = await signIn(request, request.body, 'session', SESSION_TTL_MS);
-        // A session id planted before sign-in never becomes a signed-in one (session fixation).
-        const previous = request.cookies[SESSION_COOKIE];
-        if (previous) await revokeToken(services, previous);
-        reply.setCookie(SESSION_COOKIE, token, {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: config.https || request.protocol === 'https',
-          ...(expiresAt ? { expires: new Date(expiresAt) } : {}),
-        });
+        await startBrowserSession(services, config, request, reply, token, expiresAt);
         return { user };
       },
     );
