@@ -358,8 +358,16 @@ export function problemsWith(o: Outcome, limit = 20): string[] {
     if (!last || incident.seq !== last.seq) report(`incident ${id}: projection seq ${incident.seq}, last event seq ${last?.seq}`);
   }
   for (const id of o.events.keys()) if (!o.incidents.has(id)) report(`events for unknown incident ${id}`);
+  for (const p of outboxProblems(o, limit)) report(p);
+  return problems;
+}
 
-  // One outbox row per notified event, none without its event, none twice.
+/** One outbox row per notified event, none without its event, none twice. Returns the problems found. */
+export function outboxProblems(o: Outcome, limit = 20): string[] {
+  const problems: string[] = [];
+  const report = (msg: string) => {
+    if (problems.length < limit) problems.push(msg);
+  };
   const expected = new Map<string, string>();
   for (const events of o.events.values())
     for (const e of events) if (NOTIFIED_EVENTS.has(e.kind)) expected.set(`incident:${e.incidentId}:event:${e.seq}`, e.kind);
