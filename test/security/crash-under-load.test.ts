@@ -77,7 +77,11 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const env = palierEnv(db.config, { PORT: String(port), PALIER_INTAKE_RATE_PER_MINUTE: '1000000', PALIER_WORKER_POLL_MS: '100' });
+    const env = palierEnv(db.config, {
+      PORT: String(port),
+      PALIER_INTAKE_RATE_PER_MINUTE: '1000000',
+      PALIER_WORKER_POLL_MS: '100',
+    });
     const run = randomBytes(3).toString('hex');
 
     // What the server acknowledged with a 2xx: these must all be found afterwards.
@@ -144,13 +148,17 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
         } else if (pick < 0.65) {
           const incidentId = ids[Math.floor(Math.random() * ids.length)]!;
           const marker = `manual-${run}-${n}`;
-          const res = await call('POST', `/api/v1/incidents/${incidentId}/escalate`, managerToken, { reason: `Needs the next tier (${marker})` });
+          const res = await call('POST', `/api/v1/incidents/${incidentId}/escalate`, managerToken, {
+            reason: `Needs the next tier (${marker})`,
+          });
           if (res && res.status < 300) escalated.push({ incidentId, marker });
         } else {
           // One alert in four is a fingerprint already acknowledged: Alertmanager repeats firing alerts.
           const known = [...fingerprints];
           const fingerprint =
-            known.length > 0 && Math.random() < 0.25 ? known[Math.floor(Math.random() * known.length)]! : `${run}${n.toString(16).padStart(8, '0')}`;
+            known.length > 0 && Math.random() < 0.25
+              ? known[Math.floor(Math.random() * known.length)]!
+              : `${run}${n.toString(16).padStart(8, '0')}`;
           const res = await call('POST', '/api/v1/intake/alertmanager', key, alertBody(fingerprint));
           if (res && res.status < 300) fingerprints.add(fingerprint);
         }
@@ -227,7 +235,10 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
     await child.kill('SIGTERM');
 
     const outcome = await readOutcome(probe);
-    const rows = await probe.db.selectFrom('incidents').select(['id', 'title', 'priority', 'requester_id', 'created_at']).execute();
+    const rows = await probe.db
+      .selectFrom('incidents')
+      .select(['id', 'title', 'priority', 'requester_id', 'created_at'])
+      .execute();
 
     // Every acknowledged creation: present exactly once, under the id the server answered. No marker twice at all.
     const byMarker = new Map<string, number[]>();
@@ -248,7 +259,10 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
     const byKey = tally(correlations, (c) => c.key);
     const missingAlerts = [...fingerprints].filter((f) => byKey[`fp:${f}`] !== 1);
     expect(missingAlerts.slice(0, 5), 'acknowledged fingerprints without exactly one incident').toEqual([]);
-    expect(Object.entries(byKey).filter(([, n]) => n > 1), 'fingerprints tied to several incidents').toEqual([]);
+    expect(
+      Object.entries(byKey).filter(([, n]) => n > 1),
+      'fingerprints tied to several incidents',
+    ).toEqual([]);
     const alertIncidents = rows.filter((r) => r.requester_id === integration.systemUserId).map((r) => Number(r.id));
     expect(new Set(correlations.map((c) => Number(c.incident_id)))).toEqual(new Set(alertIncidents));
 
@@ -269,17 +283,20 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
         if (e.seq !== i + 1) problems.push(`incident ${id}: event #${i} has seq ${e.seq}`);
       });
       if (events[0]?.kind !== 'created') problems.push(`incident ${id}: first event ${events[0]?.kind}`);
-      if (incident.seq !== events.at(-1)?.seq) problems.push(`incident ${id}: projection seq ${incident.seq}, last event ${events.at(-1)?.seq}`);
+      if (incident.seq !== events.at(-1)?.seq)
+        problems.push(`incident ${id}: projection seq ${incident.seq}, last event ${events.at(-1)?.seq}`);
       const manual = events.filter((e) => e.kind === 'escalated' && !(e.data as { automatic?: boolean }).automatic).map(reasonOf);
       if (new Set(manual).size !== manual.length) problems.push(`incident ${id}: a manual escalation twice`);
       for (const kind of ['deadline_warning', 'deadline_missed'] as const) {
         const clocks = events.filter((e) => e.kind === kind).map((e) => (e.data as { clock: string }).clock);
-        if (new Set(clocks).size !== clocks.length) problems.push(`incident ${id}: ${kind} twice for one clock (${clocks.join(', ')})`);
+        if (new Set(clocks).size !== clocks.length)
+          problems.push(`incident ${id}: ${kind} twice for one clock (${clocks.join(', ')})`);
       }
       const automatic = events
         .filter((e) => e.kind === 'escalated' && (e.data as { automatic?: boolean }).automatic)
         .map((e) => (e.data as { missed?: { clock: string } }).missed?.clock ?? reasonOf(e));
-      if (new Set(automatic).size !== automatic.length) problems.push(`incident ${id}: automatic escalation twice (${automatic.join(', ')})`);
+      if (new Set(automatic).size !== automatic.length)
+        problems.push(`incident ${id}: automatic escalation twice (${automatic.join(', ')})`);
     }
     problems.push(...outboxProblems(outcome));
     expect(problems.slice(0, 10), `${problems.length} timeline problems`).toEqual([]);
@@ -319,7 +336,10 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
         `${fingerprints.size} alert fingerprints; ${outcome.incidents.size} incidents stored; automatic escalations by process ` +
         `${JSON.stringify(tally(workers, (w) => w))}; ${Date.now() - began} ms in all`,
     );
-    expect(perRun.every((n) => n > 0), 'every server run acknowledged requests before it was killed').toBe(true);
+    expect(
+      perRun.every((n) => n > 0),
+      'every server run acknowledged requests before it was killed',
+    ).toBe(true);
     expect(fivexx, 'server errors').toEqual([]);
   }, 180_000);
 });
