@@ -7,6 +7,9 @@
  *   npm run bench -- --only http/queue-1c          one scenario (exact name) of the modules matching "http"
  *   BENCH_SECONDS=3 BENCH_WARMUP_SECONDS=1 npm run bench     quick check
  *
+ * The soak module has its own settings (PALIER_SOAK_SECONDS, PALIER_SOAK_WARMUP_SECONDS, PALIER_SOAK_RATE,
+ * PALIER_SOAK_INCIDENTS, PALIER_SOAK_ENGINES): see bench/soak.ts.
+ *
  * Environment: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_INCIDENTS (100000), BENCH_ENGINES (sqlite,postgres), BENCH_PG_URL (PALIER_TEST_PG_URL or
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_CPU_PROF=1 or --cpu-prof (V8 profile of the
@@ -21,12 +24,13 @@ import { engineBench } from './engine.js';
 import { httpIncidents } from './http-incidents.js';
 import { intakeBench } from './intake.js';
 import { reportsBench } from './reports.js';
+import { soakBench } from './soak.js';
 import type { BenchContext, BenchModule, BenchOutcome, BenchSettings } from './lib/types.js';
 import { renderTable } from './table.js';
 import { webFirstPage } from './web-first-page.js';
 
 /** Every bench, in the order they run. Add new modules (escalation engine, reports, soak…) here. */
-const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench, reportsBench, webFirstPage];
+const BENCHES: BenchModule[] = [httpIncidents, engineBench, intakeBench, reportsBench, webFirstPage, soakBench];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
