@@ -88,6 +88,8 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
     const created = new Map<string, number>(); // marker -> incident id
     const escalated: Array<{ incidentId: number; marker: string }> = [];
     const fingerprints = new Set<string>();
+    const alertsNotProcessed: string[] = [];
+    let alertsAcknowledged = 0;
     const statuses: Record<string, number> = {};
     let connectionErrors = 0;
     let acknowledged = 0;
@@ -160,7 +162,11 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
               ? known[Math.floor(Math.random() * known.length)]!
               : `${run}${n.toString(16).padStart(8, '0')}`;
           const res = await call('POST', '/api/v1/intake/alertmanager', key, alertBody(fingerprint));
-          if (res && res.status < 300) fingerprints.add(fingerprint);
+          if (res && res.status < 300) {
+            fingerprints.add(fingerprint);
+            alertsAcknowledged++;
+            if (res.body.processing !== 'processed') alertsNotProcessed.push(`${fingerprint}: ${JSON.stringify(res.body)}`);
+          }
         }
       }
     };
@@ -265,6 +271,15 @@ describe.each(ENGINES)('palier serve killed five times under mixed load, on %s',
     ).toEqual([]);
     const alertIncidents = rows.filter((r) => r.requester_id === integration.systemUserId).map((r) => Number(r.id));
     expect(new Set(correlations.map((c) => Number(c.incident_id)))).toEqual(new Set(alertIncidents));
+    // Each alert acknowledged was processed before the answer; messages a kill left received were processed at the next start.
+    expect(alertsNotProcessed.slice(0, 5), 'alerts answered 2xx without being processed').toEqual([]);
+    const messages = await probe.db
+      .selectFrom('inbound_messages')
+      .select(['status'])
+      .where('integration_id', '=', integration.id)
+      .execute();
+    expect(tally(messages, (m) => m.status)).toEqual({ processed: messages.length });
+    expect(messages.length).toBeGreaterThanOrEqual(alertsAcknowledged);
 
     // Every acknowledged manual escalation is in its incident's timeline, once.
     const eventsOf = (id: number): IncidentEvent[] => outcome.events.get(id) ?? [];
