@@ -281,7 +281,8 @@ async function runEngine(ctx: BenchContext, engine: EngineName, soak: SoakSettin
     }, measuredFrom - start);
     const progress = setInterval(() => {
       const last = samples.at(-1);
-      ctx.log(`${engine}: ${measured.requests} requests measured, RSS ${last?.mb.toFixed(0) ?? '?'} MB`);
+      if (!last) return;
+      ctx.log(`${engine}: ${measured.requests} requests measured, RSS ${last.mb.toFixed(0)} MB`);
     }, 30_000);
     try {
       await drive(srv, tokens, soak.rate, end, () => (phase === 'warmup' ? warmup : measured));
@@ -299,6 +300,16 @@ async function runEngine(ctx: BenchContext, engine: EngineName, soak: SoakSettin
     const rssWarm = mean(samples.slice(0, tenth).map((s) => s.mb));
     const rssEnd = mean(samples.slice(-tenth).map((s) => s.mb));
     const growthPct = (100 * (rssEnd - rssWarm)) / rssWarm;
+    // Least-squares slope over every sample: a leak keeps climbing, a heap settling flattens out.
+    const slopePerMin = (() => {
+      if (samples.length < 2) return NaN;
+      const xs = samples.map((x) => (x.at - samples[0]!.at) / 60_000);
+      const mx = mean(xs);
+      const my = mean(samples.map((x) => x.mb));
+      const num = samples.reduce((a, x, i) => a + (xs[i]! - mx) * (x.mb - my), 0);
+      const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+      return den === 0 ? NaN : num / den;
+    })();
     const fivexx = Object.entries(measured.statuses)
       .filter(([status]) => Number(status) >= 500)
       .reduce((a, [, count]) => a + count, 0);
@@ -323,6 +334,7 @@ async function runEngine(ctx: BenchContext, engine: EngineName, soak: SoakSettin
       rss_warm_mb: Math.round(rssWarm * 10) / 10,
       rss_end_mb: Math.round(rssEnd * 10) / 10,
       rss_growth_pct: Math.round(growthPct * 10) / 10,
+      rss_mb_per_min: Math.round(slopePerMin * 10) / 10,
       loop_p99_ms: Math.round(loop.loopDelayP99Ms * 10) / 10,
       loop_max_ms: Math.round(loop.loopDelayMaxMs),
       load_1m: Math.round(hostSample.load1m * 10) / 10,
@@ -354,7 +366,7 @@ async function runEngine(ctx: BenchContext, engine: EngineName, soak: SoakSettin
         `soak ${engine}: ${createdAll} creations answered 201 but only ${incidentsAfter - incidentsBefore} incidents were added`,
       );
     ctx.log(
-      `${engine}: soak: ${measured.requests} requests, ${fivexx} 5xx, RSS ${rssWarm.toFixed(1)} -> ${rssEnd.toFixed(1)} MB (${growthPct.toFixed(1)} %), ` +
+      `${engine}: soak: ${measured.requests} requests, ${fivexx} 5xx, RSS ${rssWarm.toFixed(1)} -> ${rssEnd.toFixed(1)} MB (${growthPct.toFixed(1)} %, ${slopePerMin.toFixed(1)} MB/min), ` +
         `event-loop p99 ${loop.loopDelayP99Ms.toFixed(1)} ms, load ${hostSample.load1m.toFixed(1)}`,
     );
   } finally {
