@@ -14,9 +14,10 @@ export type SecurityEvent =
   | 'user_changed'
   | 'role_changed'
   | 'user_disabled'
-  | 'user_enabled';
+  | 'user_enabled'
+  | 'vendor_portal_rate_limited';
 
-const FAILURES = new Set<SecurityEvent>(['sign_in_failed', 'sign_in_rate_limited', 'invalid_token', 'access_refused']);
+const FAILURES = new Set<SecurityEvent>(['sign_in_failed', 'sign_in_rate_limited', 'invalid_token', 'access_refused', 'vendor_portal_rate_limited']);
 
 /** One structured line per security-relevant event, for the SIEM or a grep of the logs. */
 export function logSecurity(request: FastifyRequest, event: SecurityEvent, fields: Record<string, unknown> = {}) {

@@ -24,6 +24,7 @@ import { oidcRoutes } from './routes/oidc.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
+import { vendorRoutes } from './routes/vendors.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { profileRoutes } from './routes/profile.js';
 import { queueRoutes } from './routes/queue.js';
@@ -102,6 +103,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(dashboardRoutes(services));
   await app.register(streamRoutes(services));
   await app.register(profileRoutes(services));
+  await app.register(vendorRoutes(services, config.vendorPortalRateLimit));
   await registerWebApp(app);
   return app;
 }

@@ -7,6 +7,7 @@ import { IncidentRepository } from '../store/incident.repository.js';
 import { IntakeRepository } from '../store/intake.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
 import { UserRepository } from '../store/user.repository.js';
+import { VendorRepository } from '../store/vendor.repository.js';
 import { Signer } from './secret.js';
 
 /** Everything a use case needs from the outside world, built once at start. */
@@ -24,6 +25,9 @@ export interface Services {
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
   site: Site;
   attachments: AttachmentRepository;
+  vendors: VendorRepository;
+  /** How long a vendor's signed link opens its page. */
+  vendorLinkMs: number;
 }
 
 export interface Site {
@@ -34,6 +38,7 @@ export interface Site {
 export interface ServiceOptions {
   secret?: string;
   site?: Partial<Site>;
+  vendorLinkDays?: number;
 }
 
 /** Without a secret (tests, one-off CLI commands), signatures are valid for this process only. */
@@ -50,5 +55,7 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
     attachments: new AttachmentRepository(store.db),
+    vendors: new VendorRepository(store.db),
+    vendorLinkMs: (options.vendorLinkDays ?? 14) * 86_400_000,
   };
 }

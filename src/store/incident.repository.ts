@@ -12,6 +12,8 @@ export interface IncidentFilter {
   priority?: Priority[];
   assigneeId?: number | null;
   requesterId?: number;
+  /** The vendor the incident is (last) handed to. */
+  vendorId?: number;
   text?: string;
 }
 
@@ -158,6 +160,7 @@ export class IncidentRepository {
     if (filter.category?.length) q = q.where('category', 'in', filter.category);
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
+    if (filter.vendorId !== undefined) q = q.where('vendor_id', '=', filter.vendorId);
     if (filter.assigneeId === null) q = q.where('assignee_id', 'is', null);
     else if (filter.assigneeId !== undefined) q = q.where('assignee_id', '=', filter.assigneeId);
     if (filter.text) {

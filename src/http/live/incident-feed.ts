@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { incidentScope, type Actor } from '../../domain/policy.js';
+import { incidentScope, inScope, type Actor } from '../../domain/policy.js';
 import type { Database } from '../../store/schema.js';
 
 export interface FeedSubscriber {
@@ -61,7 +61,7 @@ export class IncidentFeed {
       const rows = await this.db
         .selectFrom('incident_events as e')
         .innerJoin('incidents as i', 'i.id', 'e.incident_id')
-        .select(['e.id as id', 'e.incident_id as incidentId', 'i.requester_id as requesterId'])
+        .select(['e.id as id', 'e.incident_id as incidentId', 'i.requester_id as requesterId', 'i.vendor_id as vendorId'])
         .where('e.id', '>', from)
         .orderBy('e.id')
         .limit(5000)
@@ -77,7 +77,8 @@ export class IncidentFeed {
         const scope = incidentScope(subscriber.actor);
         const ids = new Set<number>();
         for (const r of fresh)
-          if (scope.requesterId === undefined || Number(r.requesterId) === scope.requesterId) ids.add(Number(r.incidentId));
+          if (inScope(scope, { requesterId: Number(r.requesterId), vendorId: r.vendorId == null ? null : Number(r.vendorId) }))
+            ids.add(Number(r.incidentId));
         if (ids.size) subscriber.send([...ids]);
       }
     } finally {
