@@ -149,8 +149,14 @@ export function IncidentPage() {
               {i.deadlines.map((d) => {
                 const left = Date.parse(d.due) - now;
                 return (
-                  <li key={`${d.kind}${d.tier}`} className={d.breached || left < 0 ? 'late' : ''}>
-                    {t('incident.due', { kind: t(`incident.kind.${d.kind}`), tier: d.tier, when: formatDate(d.due) })} (
+                  <li key={d.clock} className={d.breached || left < 0 ? 'late' : ''}>
+                    {d.kind === 'vendor'
+                      ? t('incident.dueVendor', {
+                          kind: t(d.clock.endsWith(':resolve') ? 'incident.kind.resolve' : 'incident.kind.acknowledge'),
+                          when: formatDate(d.due),
+                        })
+                      : t('incident.due', { kind: t(`incident.kind.${d.kind}`), tier: d.tier ?? '', when: formatDate(d.due) })}{' '}
+                    (
                     {formatIsoDuration(d.target, locale)}) —{' '}
                     {left < 0 ? t('queue.breached', { d: formatDuration(left, locale) }) : formatDuration(left, locale)}
                   </li>
