@@ -557,3 +557,44 @@ describe.each(ENGINES)('vendor page rate limit on %s', (engine) => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
+
+describe.each(ENGINES)('vendor contract clocks on %s', (engine) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer(engine);
+  });
+  afterAll(() => t?.close());
+
+  it('a missed contract target is noticed by the worker and stops when the vendor answers', async () => {
+    const admin = await t.user('admin');
+    const vendor = await t.api('POST', '/api/v1/vendors', {
+      as: admin,
+      body: newVendor({ acknowledge: 'PT1M', resolve: 'PT10M' }),
+    });
+    const created = await t.api('POST', '/api/v1/incidents', {
+      as: admin,
+      body: { title: 'Baie de stockage', category: 'cloud-service-interruption', impact: 3, urgency: 3 },
+    });
+    const id = created.body.id as number;
+    await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: admin });
+    expect(
+      (await t.api('POST', `/api/v1/incidents/${id}/engage-vendor`, { as: admin, body: { vendorId: vendor.body.id } })).status,
+    ).toBe(200);
+    const engagedAt = Date.parse((await t.api('GET', `/api/v1/incidents/${id}`, { as: admin })).body.updatedAt);
+
+    await t.palier.worker.drain(engagedAt + 2 * 60_000);
+    const events = await t.palier.services.incidents.events(id);
+    const missed = events.filter((e) => e.kind === 'deadline_missed');
+    expect(missed.map((e) => e.data)).toEqual([
+      expect.objectContaining({ kind: 'vendor', target: 'PT1M', dueAt: engagedAt + 60_000, action: 'notify' }),
+    ]);
+    // The tier stays where it is: a vendor's miss is for the managers to chase, not an escalation.
+    expect(events.some((e) => e.kind === 'escalated')).toBe(false);
+
+    // Once the vendor acknowledges, only its resolve target remains.
+    const { token } = vendorLink(t.palier.services, { incidentId: id, vendorId: vendor.body.id });
+    expect((await t.api('POST', `/api/v1/vendor-portal/${token}/acknowledge`, {})).status).toBe(200);
+    const detail = (await t.api('GET', `/api/v1/incidents/${id}`, { as: admin })).body;
+    expect(detail.deadlines).toEqual([expect.objectContaining({ kind: 'vendor', target: 'PT10M', breached: false })]);
+  });
+});
