@@ -13,8 +13,8 @@ function reports(s: Services, actor: Actor): ReportRepository {
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
-/** Incidents are not linked to vendors yet, so the share reaching the top tier has no per-vendor split. */
-export const NO_VENDOR_NOTE = 'Incidents have no vendor yet: the share reaching the top tier is not split by vendor.';
+/** The share reaching the top tier has no per-vendor split yet. */
+export const NO_VENDOR_NOTE = 'The share reaching the top tier has no vendor split yet.';
 
 export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
   const v = await reports(s, actor).volume(f);

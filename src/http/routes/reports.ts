@@ -20,7 +20,7 @@ const volume = z
       tier: z.string(),
       reached: z.number().int(),
       share: rate,
-      byVendor: z.null().describe('Not available: incidents have no vendor yet'),
+      byVendor: z.null().describe('Not available yet: no split by vendor'),
     }),
     notes: z.array(z.string()),
   })
