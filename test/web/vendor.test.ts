@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vendorToken } from '../../src/notify/vendor-link.js';
 import { vendorLink } from '../../src/services/vendor.service.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
-import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, watchPage } from './browser.js';
+import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
 
 const SCRIPT = '<script>window.__pwned = "script"</script>';
 const IMG = '<img src=x onerror="window.__pwned = \'img\'; alert(1)">';
@@ -157,6 +157,34 @@ describe.skipIf(!browserAvailable)('web app: the vendor page', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/not valid|pas valide/);
     expect(await page.locator('main').textContent()).not.toContain('Fibre');
     await screenshot(page, 'vendor-03-forged');
+  });
+
+  it('staff hand an incident to a covering vendor from the incident page, and see where its part stands', async () => {
+    const created = await t.api('POST', '/api/v1/incidents', {
+      as: admin,
+      body: { title: 'Routeur du site de Nantes', category: 'network-downtime', impact: 2, urgency: 2 },
+    });
+    const id = created.body.id as number;
+    expect((await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: admin })).status).toBe(200);
+    const page = await freshPage();
+    await signIn(page, t.url, admin.email);
+    await page.goto(`${t.url}/incidents/${id}`);
+    const handOff = page.getByRole('region', { name: 'Vendor (level X)' });
+    await handOff.locator('select[name=vendor]').waitFor();
+    // The vendor's name (hostile text) is an option's text, not markup.
+    expect(await handOff.locator('select[name=vendor]').locator('option').first().textContent()).toBe(`${IMG} Télécom`);
+    await handOff.getByLabel('Note for the vendor').fill('Merci de passer sur site');
+    await handOff.getByRole('button', { name: 'Hand to the vendor' }).click();
+    await page.getByTestId('vendor-part').filter({ hasText: 'Waiting for the vendor to acknowledge' }).waitFor();
+    expect((await t.api('GET', `/api/v1/incidents/${id}`, { as: admin })).body).toMatchObject({ vendorId, status: 'pending' });
+
+    const { token } = vendorLink(t.palier.services, { incidentId: id, vendorId });
+    expect((await t.api('POST', `/api/v1/vendor-portal/${token}/acknowledge`, { body: { ticket: 'TCK-77' } })).status).toBe(200);
+    await page.reload();
+    await page.getByTestId('vendor-part').filter({ hasText: 'TCK-77' }).waitFor();
+    expect(await page.getByTestId('timeline').textContent()).toContain('Vendor acknowledged');
+    expect(await page.locator('main img, main svg, main script').count()).toBe(0);
+    await screenshot(page, 'vendor-04-incident-page');
   });
 
   it('no payload ran anywhere: no dialog, no page error', () => {

@@ -92,6 +92,9 @@ export interface Incident {
   updatedAt: string;
   resolvedAt: string | null;
   closedAt: string | null;
+  vendorId: number | null;
+  vendorTicket: string | null;
+  vendorStatus: 'engaged' | 'acknowledged' | 'done' | null;
 }
 
 export interface QueueItem extends Incident {

@@ -212,6 +212,15 @@ const en = {
   'vendor.ev.vendor_updated': 'Update',
   'vendor.ev.vendor_done': 'Done',
   'vendor.ticketIs': 'ticket {{ticket}}',
+  'vendorPart.title': 'Vendor (level X)',
+  'vendorPart.vendor': 'Vendor',
+  'vendorPart.ticket': 'Vendor ticket',
+  'vendorPart.note': 'Note for the vendor',
+  'vendorPart.handTo': 'Hand to the vendor',
+  'vendorPart.none': 'No active vendor covers this category.',
+  'vendorPart.status.engaged': 'Waiting for the vendor to acknowledge',
+  'vendorPart.status.acknowledged': 'Acknowledged by the vendor, in progress',
+  'vendorPart.status.done': 'Done by the vendor',
 };
 
 type Key = keyof typeof en;
@@ -426,6 +435,15 @@ const fr: Record<Key, string> = {
   'vendor.ev.vendor_updated': 'Point d’avancement',
   'vendor.ev.vendor_done': 'Terminé',
   'vendor.ticketIs': 'ticket {{ticket}}',
+  'vendorPart.title': 'Fournisseur (niveau X)',
+  'vendorPart.vendor': 'Fournisseur',
+  'vendorPart.ticket': 'Ticket du fournisseur',
+  'vendorPart.note': 'Note pour le fournisseur',
+  'vendorPart.handTo': 'Confier au fournisseur',
+  'vendorPart.none': 'Aucun fournisseur actif ne couvre cette catégorie.',
+  'vendorPart.status.engaged': 'En attente de la prise en compte du fournisseur',
+  'vendorPart.status.acknowledged': 'Pris en compte par le fournisseur, en cours',
+  'vendorPart.status.done': 'Terminé par le fournisseur',
 };
 
 const DICTIONARIES: Record<Locale, Record<Key, string>> = { en, fr };

@@ -4,6 +4,7 @@ import { useParams } from 'react-router';
 import { api, type IncidentDetail, type TimelineEvent, type User } from '../api';
 import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { VendorHandOff } from '../components/VendorHandOff';
 import { formatDate, formatDuration, formatIsoDuration, useT, type T, type TKey } from '../i18n';
 import { useNow } from '../live';
 import { useMatrix } from '../matrix';
@@ -180,6 +181,7 @@ export function IncidentPage() {
             lower={tierKeys.slice(0, Math.max(here, 0)).reverse()}
             run={(path, body) => act.mutateAsync({ path, body })}
           />
+          <VendorHandOff detail={i} works={works} staff={staff} run={(path, body) => act.mutateAsync({ path, body })} />
         </aside>
       </div>
     </article>
