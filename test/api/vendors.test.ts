@@ -541,20 +541,39 @@ describe.each(ENGINES)('vendors on %s', (engine) => {
   });
 });
 
-describe.each(ENGINES)('vendor page rate limit on %s', (engine) => {
+describe.each(ENGINES)('vendor page rate limit and logs on %s', (engine) => {
   let t: TestServer;
+  const logs: string[] = [];
   beforeAll(async () => {
-    t = await startServer(engine, { config: { vendorPortalRateLimit: 3 } });
+    t = await startServer(engine, {
+      config: { vendorPortalRateLimit: 3, logLevel: 'info', logStream: { write: (line) => void logs.push(line) } },
+    });
   });
   afterAll(() => t?.close());
 
-  it('slows down one address trying links: 429 with Retry-After', async () => {
+  it('slows down one address trying links: 429 with Retry-After, logged as a security event', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await t.api('GET', `/api/v1/vendor-portal/1.1.zz.${'A'.repeat(43)}`)).status);
     expect(statuses).toEqual([404, 404, 404, 429, 429]);
     const res = await t.api('POST', '/api/v1/vendor-portal/x/done', { body: { note: 'x' } });
     expectError(res, 429, 'rate_limited');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    const events = logs.map((l) => JSON.parse(l)).filter((l) => l.security?.event === 'vendor_portal_rate_limited');
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[0].security.url).toBe('/api/v1/vendor-portal/[token]');
+  });
+
+  it('never writes a link token to the logs', async () => {
+    const admin = await t.user('admin');
+    const vendor = await t.api('POST', '/api/v1/vendors', { as: admin, body: newVendor() });
+    const { token } = vendorLink(t.palier.services, { incidentId: 1, vendorId: vendor.body.id });
+    logs.length = 0;
+    await t.api('GET', `/api/v1/vendor-portal/${token}`);
+    await fetch(`${t.url}/vendor/${token}`);
+    expect(logs.length).toBeGreaterThan(0);
+    const signature = token.split('.').at(-1)!;
+    expect(logs.filter((l) => l.includes(signature))).toEqual([]);
+    expect(logs.some((l) => l.includes('/api/v1/vendor-portal/[token]'))).toBe(true);
   });
 });
 
