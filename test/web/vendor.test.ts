@@ -187,6 +187,40 @@ describe.skipIf(!browserAvailable)('web app: the vendor page', () => {
     await screenshot(page, 'vendor-04-incident-page');
   });
 
+  it('administrators add vendors to the directory and retire them; what was typed stays when refused', async () => {
+    const page = await freshPage();
+    await signIn(page, t.url, admin.email);
+    await page.getByRole('link', { name: 'Vendors' }).click();
+    const form = page.locator('form.card');
+    await page.getByLabel('Name', { exact: true }).fill('Hébergeur Nord');
+    await page.getByLabel('Cloud service interruptions').check();
+    await page.getByLabel('Contact e-mail').fill('noc@hebergeur.example');
+    await page.getByLabel('Contract or support reference').fill('SLA-GOLD-7');
+    await page.getByLabel(/Contract acknowledge target/).fill('four hours');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByRole('alert').textContent()).toMatch(/acknowledge/);
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Hébergeur Nord');
+    await page.getByLabel(/Contract acknowledge target/).fill('PT2H');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Vendor Hébergeur Nord added.' }).waitFor();
+    const row = page.getByTestId('vendors').getByRole('row').filter({ hasText: 'Hébergeur Nord' });
+    await row.filter({ hasText: 'SLA-GOLD-7' }).filter({ hasText: 'Cloud service interruptions' }).waitFor();
+    expect(await row.textContent()).toContain('2 h');
+    await row.getByRole('button', { name: 'Retire' }).click();
+    await row.filter({ hasText: 'Retired' }).waitFor();
+    const stored = (await t.api('GET', '/api/v1/vendors', { as: admin })).body.items.find(
+      (v: { name: string }) => v.name === 'Hébergeur Nord',
+    );
+    expect(stored).toMatchObject({
+      categories: ['cloud-service-interruption'],
+      contractRef: 'SLA-GOLD-7',
+      acknowledge: 'PT2H',
+      active: false,
+    });
+    await screenshot(page, 'vendor-05-directory');
+  });
+
   it('no payload ran anywhere: no dialog, no page error', () => {
     expect(seen.flatMap((s) => s.dialogs)).toEqual([]);
     expect(seen.flatMap((s) => s.errors)).toEqual([]);

@@ -11,6 +11,7 @@ import { QueuePage } from './pages/Queue';
 import { SignInPage } from './pages/SignIn';
 import { UsersPage } from './pages/Users';
 import { VendorPortalPage } from './pages/Vendor';
+import { VendorsPage } from './pages/Vendors';
 import { SessionProvider, useSession } from './session';
 
 export function App() {
@@ -78,6 +79,7 @@ function Shell() {
             {link('/portal', t('nav.portal'), organisation)}
             {link('/matrix', t('nav.matrix'), organisation)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
+            {link('/vendors', t('nav.vendors'), staff && organisation)}
           </ul>
         </nav>
         <div className="who">
@@ -114,6 +116,7 @@ function Shell() {
           <Route path="/matrix" element={<MatrixPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
           <Route path="/users" element={<UsersPage />} />
+          <Route path="/vendors" element={<VendorsPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
       </main>
