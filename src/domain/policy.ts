@@ -1,4 +1,5 @@
 import type { Incident } from './incident.js';
+import type { Confidentiality, MatrixDefinition } from './matrix.js';
 
 export const ROLES = ['admin', 'manager', 'agent', 'requester'] as const;
 export type Role = (typeof ROLES)[number];
@@ -72,11 +73,68 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
-export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {
+/** The confidential categories of the current matrix, by key: who may see their incidents. */
+export type ConfidentialRules = ReadonlyMap<string, Confidentiality>;
+
+/** Confidentiality is read from the current matrix, so a change applies to past incidents too. */
+export function confidentialRules(matrix: Pick<MatrixDefinition, 'categories'>): ConfidentialRules {
+  const rules = new Map<string, Confidentiality>();
+  for (const c of matrix.categories)
+    if (c.confidential === true) rules.set(c.key, { tiers: [], users: [] });
+    else if (c.confidential) rules.set(c.key, c.confidential);
+  return rules;
+}
+
+/** The fields of an incident its visibility depends on. */
+export type Visible = Pick<Incident, 'category' | 'tier' | 'requesterId' | 'assigneeId'>;
+
+/** Whether the actor is named for every incident of a confidential category. */
+const named = (a: Actor, rule: Confidentiality) =>
+  a.role === 'admin' || rule.users.includes(a.id) || (a.role === 'agent' && rule.tiers.some((t) => a.tiers.includes(t)));
+
+/**
+ * An incident of a confidential category is seen by administrators, the people and tiers the matrix
+ * names, its requester, its assignee, and the agents of the tier holding it (the helpdesk must be
+ * able to take a breach report in; once it moves up, the helpdesk no longer sees it).
+ */
+function sees(a: Actor, i: Visible, rules: ConfidentialRules): boolean {
+  const rule = rules.get(i.category);
+  if (!rule || named(a, rule)) return true;
+  return i.requesterId === a.id || i.assigneeId === a.id || (a.role === 'agent' && a.tiers.includes(i.tier));
+}
+
+/**
+ * Without an incident, whether the actor may ever do it; with one, whether they may do it to that
+ * incident, which they must first be able to see under the matrix's confidential categories.
+ */
+export function can(actor: Actor, permission: Permission): boolean;
+export function can(actor: Actor, permission: Permission, incident: Incident, rules: ConfidentialRules): boolean;
+export function can(actor: Actor, permission: Permission, incident?: Incident, rules?: ConfidentialRules): boolean {
+  if (incident && !sees(actor, incident, rules ?? new Map())) return false;
   return RULES[permission](actor, incident);
 }
 
-/** The restriction every incident list, count and search applies for this actor. */
-export function incidentScope(actor: Actor): { requesterId?: number } {
-  return isStaff(actor) ? {} : { requesterId: actor.id };
+/**
+ * The restriction every incident list, count, search, export and feed applies for this actor: a
+ * requester's own incidents only; for staff, the confidential categories they are not named for are
+ * hidden, except the incidents they still see (their own, assigned to them, held by their tier).
+ */
+export interface IncidentScope {
+  requesterId?: number;
+  hidden?: { categories: string[]; exceptTiers: string[]; exceptUserId: number };
+}
+
+export function incidentScope(actor: Actor, rules: ConfidentialRules): IncidentScope {
+  if (!isStaff(actor)) return { requesterId: actor.id };
+  const categories = [...rules].filter(([, rule]) => !named(actor, rule)).map(([key]) => key);
+  if (categories.length === 0) return {};
+  return { hidden: { categories, exceptTiers: actor.role === 'agent' ? actor.tiers : [], exceptUserId: actor.id } };
+}
+
+/** The scope applied to one incident in memory: the same answer the query gives. */
+export function inScope(scope: IncidentScope, i: Visible): boolean {
+  if (scope.requesterId !== undefined && i.requesterId !== scope.requesterId) return false;
+  const h = scope.hidden;
+  if (!h || !h.categories.includes(i.category)) return true;
+  return h.exceptTiers.includes(i.tier) || i.requesterId === h.exceptUserId || i.assigneeId === h.exceptUserId;
 }

@@ -4,6 +4,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { can, type Actor, type Role } from '../domain/policy.js';
 import { incidentFromReferences } from '../notify/mail-references.js';
 import type { Services } from '../services/context.js';
+import { currentConfidentialRules } from '../services/matrix.service.js';
 import type { Database } from '../store/schema.js';
 import { act, openLinkedIncident, plain } from './correlate.js';
 import { decodeBody, type Handler, type Outcome } from './message.js';
@@ -129,7 +130,7 @@ async function comment(
   if (!user || user.disabled_at != null || !incident)
     return rejected(`${from} may not comment on incident ${incidentId}`, { from, incidentId });
   const actor: Actor = { id: Number(user.id), role: user.role as Role, tiers: JSON.parse(user.tiers) as string[] };
-  if (!can(actor, 'incident.comment', incident))
+  if (!can(actor, 'incident.comment', incident, await currentConfidentialRules(s, trx)))
     return rejected(`${from} may not comment on incident ${incidentId}`, { from, incidentId });
   if (incident.status === 'closed') return rejected(`Incident ${incidentId} is closed`, { from, incidentId });
   const body = replyText(mail.text) || mail.subject;

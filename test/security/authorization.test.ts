@@ -220,7 +220,8 @@ const TABLE: Record<string, Row> = {
   'POST /api/v1/incidents/{id}/reopen': { expect: ownerOrTier(), prepare: on('resolved', 'reopen', { reason: 'Still broken' }) },
   'POST /api/v1/incidents/{id}/comments': { expect: ownerOrStaff(201), prepare: on('new', 'comments', { body: 'Any news?' }) },
   'POST /api/v1/incidents/{id}/clocks/{key}/stop': {
-    expect: workAtL1(),
+    // A breach is confidential in the seed: a manager the matrix does not name is told it does not exist.
+    expect: { ...workAtL1(), manager: 404 },
     prepare: on('acknowledged', 'clocks/gdpr-art33/stop', { note: 'CNIL notified' }, { category: 'data-security-breach' }),
   },
   'PUT /api/v1/incidents/{id}/checklist/{index}': {
