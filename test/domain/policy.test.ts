@@ -99,7 +99,9 @@ describe('confidential categories in the policy', () => {
     expect(incidentScope(admin, rules)).toEqual({});
     expect(incidentScope(requester, rules)).toEqual({ requesterId: requester.id });
     expect(incidentScope(agent(2, 'L2'), rules)).toEqual({});
-    expect(incidentScope(agent(1, 'L1'), rules)).toEqual({ hidden: { categories: [BREACH], exceptTiers: ['L1'], exceptUserId: 1 } });
+    expect(incidentScope(agent(1, 'L1'), rules)).toEqual({
+      hidden: { categories: [BREACH], exceptTiers: ['L1'], exceptUserId: 1 },
+    });
   });
 
   const actorArb = fc.record({
