@@ -204,6 +204,17 @@ describe.each(ENGINES)('confidential categories on %s', (engine: EngineName) => 
     }
   });
 
+  it('replays in a simulation only the incidents the reader may see', async () => {
+    const matrix = (await t.api('GET', '/api/v1/matrix', { as: u.admin })).body;
+    const day = 86_400_000;
+    const body = { matrix, from: new Date(Date.now() - day).toISOString(), to: new Date(Date.now() + day).toISOString() };
+    for (const who of DESK) {
+      const res = await t.api('POST', '/api/v1/simulations', { as: u[who], body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect({ who, incidents: res.body.incidents }).toEqual({ who, incidents: SEES_AT_L1[who] ? 2 : 1 });
+    }
+  });
+
   it('leaves it out of the CSV export of incidents and of events', async () => {
     for (const who of STAFF) {
       const incidents = await t.api('GET', `/api/v1/incidents/export?${period()}&format=csv`, { as: u[who] });
