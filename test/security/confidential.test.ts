@@ -1,6 +1,9 @@
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentReference, notificationMessageId } from '../../src/notify/mail-references.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
+import { newIntegration } from '../intake/helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -335,5 +338,91 @@ describe.each(ENGINES)('confidential categories on %s', (engine: EngineName) => 
     expect((await t.api('GET', `/api/v1/incidents/${breach}`, { as: u.manager })).status).toBe(200);
     expect(await seen('lx', '/api/v1/incidents?text=zorglub')).toContain(breach);
     expect((await t.api('GET', `/api/v1/incidents/${breach}`, { as: u.other })).status).toBe(404);
+  });
+});
+
+describe.each(ENGINES)('confidential incidents by e-mail and in missed-target counts on %s', (engine: EngineName) => {
+  let t: TestServer;
+  let now = Date.parse('2026-03-02T09:00:00Z');
+  const u = {} as Record<'requester' | 'manager' | 'l2' | 'lx' | 'admin', TestUser>;
+  let smtp: Transporter;
+  let to: string;
+  let integrationId: number;
+  let breach: number;
+  let n = 0;
+
+  const mail = (opts: SendMailOptions) => smtp.sendMail({ to, messageId: `<c${++n}.${Date.now()}@mail.example.org>`, ...opts });
+  const replyHeaders = (incidentId: number) => {
+    const { signer, site } = t.palier.services;
+    return {
+      inReplyTo: notificationMessageId(signer, incidentId, 1, site.mailDomain),
+      references: [incidentReference(signer, incidentId, site.mailDomain)],
+    };
+  };
+  const lastMessage = async () => (await t.palier.services.intake.messages(integrationId, 1, 0))[0]!;
+
+  beforeAll(async () => {
+    t = await startServer(engine, {
+      clock: { now: () => now },
+      config: {
+        intake: {
+          smtpHost: '127.0.0.1',
+          smtpPort: 0,
+          smtpMaxBytes: 1024 * 1024,
+          sweepMs: 30_000,
+          imap: false,
+          ratePerMinute: 1000,
+        },
+      },
+    });
+    u.requester = await t.user('requester');
+    u.manager = await t.user('manager');
+    u.l2 = await t.user('agent', { tiers: ['L2'] });
+    u.lx = await t.user('agent', { tiers: ['LX'] });
+    u.admin = await t.user('admin');
+    const created = await newIntegration(t, u.admin, {
+      kind: 'email',
+      name: 'Helpdesk mailbox',
+      address: 'helpdesk@palier.test',
+    });
+    integrationId = created.id;
+    to = `incidents+${created.key}@palier.test`;
+    smtp = nodemailer.createTransport({ host: '127.0.0.1', port: t.palier.intake.smtpPort!, secure: false, ignoreTLS: true });
+    const res = await t.api('POST', '/api/v1/incidents', {
+      as: u.requester,
+      body: { title: 'Clé USB perdue avec la paie', description: '', category: BREACH, impact: 1, urgency: 1 },
+    });
+    breach = res.body.id;
+  });
+  afterAll(async () => {
+    smtp?.close();
+    await t?.close();
+  });
+
+  it('refuses an e-mail reply from staff who may not see the breach, and takes one from a named tier', async () => {
+    for (const who of ['manager', 'lx'] as const) {
+      await mail({ from: u[who].email, subject: 'Re: Clé USB', text: 'Je regarde', ...replyHeaders(breach) });
+      const message = await lastMessage();
+      expect({ who, status: message.status, error: message.error }).toEqual({
+        who,
+        status: 'rejected',
+        error: `${u[who].email} may not comment on incident ${breach}`,
+      });
+    }
+    await mail({ from: u.l2.email, subject: 'Re: Clé USB', text: 'Analyse lancée', ...replyHeaders(breach) });
+    expect((await lastMessage()).status).toBe('processed');
+    const comments = (await t.palier.services.incidents.events(breach)).filter((e) => e.kind === 'commented');
+    expect(comments.map((e) => e.actorId)).toEqual([u.l2.id]);
+  });
+
+  it('counts its missed targets on the dashboard only for those who may see it', async () => {
+    const since = encodeURIComponent(new Date(now).toISOString());
+    now += 20 * 60_000; // past the 15-minute acknowledge target of a P1 at L1
+    await t.palier.worker.runOnce(now);
+    const admin = await t.api('GET', `/api/v1/dashboard?since=${since}`, { as: u.admin });
+    expect(admin.body.breaches.incidents).toBe(1);
+    expect(admin.body.breaches.events).toBeGreaterThanOrEqual(1);
+    const manager = await t.api('GET', `/api/v1/dashboard?since=${since}`, { as: u.manager });
+    expect(manager.body).toMatchObject({ open: [], breaches: { events: 0, incidents: 0 }, oldest: [] });
   });
 });
