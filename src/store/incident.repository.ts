@@ -196,30 +196,31 @@ export class IncidentRepository {
    * missed since `since`, the oldest open incident of each tier.
    */
   async overview(since: number, hidden: IncidentFilter['hidden']) {
-    const visible = <Q extends { where: (f: (eb: ExpressionBuilder<Database, 'incidents'>) => ReturnType<typeof visibleWhere>) => Q }>(q: Q) =>
-      hidden?.categories.length ? q.where((eb) => visibleWhere(eb, hidden)) : q;
-    const open = await visible(
-      this.db
-        .selectFrom('incidents')
-        .select(['tier', 'category', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('is_open', '=', 1),
-    )
+    const scoped = Boolean(hidden?.categories.length);
+    const visible = (eb: ExpressionBuilder<Database, 'incidents'>) => visibleWhere(eb, hidden!);
+    const open = await this.db
+      .selectFrom('incidents')
+      .select(['tier', 'category', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('is_open', '=', 1)
+      .$if(scoped, (q) => q.where(visible))
       .groupBy(['tier', 'category'])
       .execute();
-    let missedQuery = this.db
+    const missed = await this.db
       .selectFrom('incident_events')
       .select([(eb) => eb.fn.countAll<number>().as('events'), (eb) => eb.fn.count<number>('incident_id').distinct().as('incidents')])
       .where('kind', '=', 'deadline_missed')
-      .where('at', '>=', since);
-    if (hidden?.categories.length)
-      missedQuery = missedQuery.where('incident_id', 'in', (eb) =>
-        eb.selectFrom('incidents').select('incidents.id').where((e) => visibleWhere(e, hidden)),
-      );
-    const missed = await missedQuery.executeTakeFirstOrThrow();
+      .where('at', '>=', since)
+      .$if(scoped, (q) => q.where('incident_id', 'in', (eb) => eb.selectFrom('incidents').select('incidents.id').where(visible)))
+      .executeTakeFirstOrThrow();
     const tiers = [...new Set(open.map((r) => r.tier))].sort();
     const oldest = await Promise.all(
       tiers.map(async (tier) => {
-        const row = await visible(this.db.selectFrom('incidents').selectAll().where('is_open', '=', 1).where('tier', '=', tier))
+        const row = await this.db
+          .selectFrom('incidents')
+          .selectAll()
+          .where('is_open', '=', 1)
+          .where('tier', '=', tier)
+          .$if(scoped, (q) => q.where(visible))
           .orderBy('created_at')
           .orderBy('id')
           .limit(1)
