@@ -72,10 +72,11 @@ function assertRotation(r: Rotation): void {
   if (!isTimeZone(r.timeZone)) throw new RangeError(`unknown time zone ${r.timeZone}`);
 }
 
-/** The next hand-over of the rotation strictly after t (the first one, if t is before the start). */
+/** The next hand-over of the rotation strictly after t; before the start, the start itself. */
 export function nextHandover(r: Rotation, t: number): number {
   assertRotation(r);
-  return boundary(r, nextBoundaryIndex(r, Math.max(t, r.startsAt)));
+  if (t < r.startsAt) return r.startsAt;
+  return boundary(r, nextBoundaryIndex(r, t));
 }
 
 /** Who the rotation alone puts on call at t, and until when; null before the start or without members. */

@@ -78,7 +78,7 @@ async function checkMembers(s: Services, tier: string, members: TeamMember[], pa
     if (seen.has(m.userId)) details.push({ path: `${path}[${i}].userId`, message: 'listed twice' });
     seen.add(m.userId);
     const why = refusal(users.get(m.userId), m.role, tier);
-    if (why) details.push({ path: `${path}[${i}].userId`, message: why });
+    if (why) details.push({ path: `${path}[${i}].userId`, message: `user ${m.userId}: ${why}` });
   });
   if (details.length) throw invalid('invalid_team_member', `Some people cannot be in a team of tier ${tier}`, details);
 }

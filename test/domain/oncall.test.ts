@@ -88,7 +88,8 @@ describe('on-call rotation', () => {
     expect(rotationOnCall(r, r.startsAt - 1)).toBeNull();
     expect(onCallAt(r, [], r.startsAt - 1)).toBeNull();
     expect(onCallAt({ ...r, members: [] }, [], r.startsAt + DAY)).toBeNull();
-    expect(nextHandover(r, r.startsAt - DAY)).toBe(local('2026-03-09T09:00'));
+    expect(nextHandover(r, r.startsAt - DAY)).toBe(r.startsAt);
+    expect(nextHandover(r, r.startsAt)).toBe(local('2026-03-09T09:00'));
   });
 
   it('gives the first member the time from the start to the first hand-over', () => {
