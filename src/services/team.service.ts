@@ -28,7 +28,7 @@ export interface TeamPatch {
 /** A team as read at one instant: who is in it, who covers, who is on call. */
 export interface Roster {
   team: Team;
-  /** Members in rotation order, then managers; disabled users are left out. */
+  /** Members in rotation order, then managers; people who no longer fit the tier (disabled, moved) are left out. */
   members: Array<{ user: User; role: TeamRole }>;
   /** Overrides not ended at the instant read, by start. */
   overrides: Array<OncallOverride & { user: User | undefined }>;
@@ -205,14 +205,15 @@ export async function rosters(s: Services, at: number, filter: { tier?: string; 
   for (const list of members.values()) for (const m of list) userIds.add(m.userId);
   for (const list of overrides.values()) for (const o of list) userIds.add(o.userId);
   const users = new Map((await s.users.byIds([...userIds])).map((u) => [u.id, u]));
-  const active = (id: number) => {
+  // Someone disabled, or moved off the tier since they were listed, is skipped rather than called.
+  const fit = (id: number, role: TeamRole, tier: string) => {
     const u = users.get(id);
-    return u && !u.disabled ? u : undefined;
+    return u && refusal(u, role, tier) === undefined ? u : undefined;
   };
 
   return teams.map((team) => {
     const people = (members.get(team.id) ?? []).flatMap((m) => {
-      const user = active(m.userId);
+      const user = fit(m.userId, m.role, team.tier);
       return user ? [{ user, role: m.role }] : [];
     });
     // Members first, in rotation order, then managers.
@@ -221,7 +222,7 @@ export async function rosters(s: Services, at: number, filter: { tier?: string; 
     const rotation = { ...team.rotation, members: people.filter((p) => p.role === 'member').map((p) => p.user.id) };
     const onCall = onCallAt(
       rotation,
-      teamOverrides.filter((o) => active(o.userId)),
+      teamOverrides.filter((o) => fit(o.userId, 'member', team.tier)),
       at,
     );
     return {

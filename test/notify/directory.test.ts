@@ -114,5 +114,16 @@ describe.each(ENGINES)('tier contacts on %s', (engine: EngineName) => {
     // Two members left: ana, chloe, ana, ...
     expect(day2.teams[0]!.onCall).toEqual(contact(people.chloe));
     await changeUser(s, { id: people.admin.id, role: 'admin', tiers: [] }, people.bruno.id, { disabled: false });
+    expect((await tierContacts(s, 'L2', paris('2026-12-01T10:00'))).teams[0]!.onCall).toEqual(contact(people.bruno));
+  });
+
+  it('leaves out an agent moved off the tier, until they come back', async () => {
+    const root = { id: people.admin.id, role: 'admin' as const, tiers: [] };
+    await changeUser(s, root, people.bruno.id, { tiers: ['L1'] });
+    const moved = await tierContacts(s, 'L2', paris('2026-12-01T10:00'));
+    expect(moved.teams[0]!.members.map((m) => m.userId)).toEqual([people.ana.id, people.chloe.id]);
+    expect(moved.teams[0]!.onCall).toEqual(contact(people.chloe));
+    await changeUser(s, root, people.bruno.id, { tiers: ['L1', 'L2'] });
+    expect((await tierContacts(s, 'L2', paris('2026-12-01T10:00'))).teams[0]!.onCall).toEqual(contact(people.bruno));
   });
 });
