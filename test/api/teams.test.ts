@@ -73,6 +73,16 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
     expect(await rows()).toEqual(before);
   });
 
+  it('creates one team when several ask for the same name at once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => t.api('POST', '/api/v1/teams', { as: admin, body: { name: 'Poste de travail', tier: 'L1' } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const r of results.filter((x) => x.status === 409)) expectError(r, 409, 'team_name_taken');
+    const created = results.find((r) => r.status === 201)!.body.id;
+    expect((await t.api('DELETE', `/api/v1/teams/${created}`, { as: admin })).status).toBe(204);
+  });
+
   it('refuses bad team input with a clear 4xx and writes nothing', async () => {
     const before = await rows();
     const bad: Array<[unknown, number, string]> = [
