@@ -59,7 +59,8 @@ function boundary(r: Rotation, m: number): number {
 
 /** The smallest m with B(m) > t. */
 function nextBoundaryIndex(r: Rotation, t: number): number {
-  const days = dayNumber(DateTime.fromMillis(t, { zone: r.timeZone })) - dayNumber(DateTime.fromMillis(r.startsAt, { zone: r.timeZone }));
+  const days =
+    dayNumber(DateTime.fromMillis(t, { zone: r.timeZone })) - dayNumber(DateTime.fromMillis(r.startsAt, { zone: r.timeZone }));
   let m = Math.floor(days / periodDays(r.period));
   // The guess is off by at most one either way (a hand-over late in the day, a zone changing at midnight).
   while (boundary(r, m) <= t) m++;
@@ -133,7 +134,8 @@ export function onCallAt(r: Rotation, overrides: readonly Override[], t: number)
     const seg = segmentAt(r, overrides, edge);
     if (seg.userId !== now.userId) return { userId: now.userId, source: now.source, until: edge };
     // Past the last override, a whole cycle of hand-overs to the same person means it never changes.
-    if (edge >= lastOverrideEdge && ++rotationSteps > r.members.length) return { userId: now.userId, source: now.source, until: null };
+    if (edge >= lastOverrideEdge && ++rotationSteps > r.members.length)
+      return { userId: now.userId, source: now.source, until: null };
     edge = seg.next;
   }
   return { userId: now.userId, source: now.source, until: null };

@@ -52,8 +52,10 @@ async function checkTier(s: Services, tier: string): Promise<void> {
 
 function checkRotation(r: RotationSettings): void {
   const details: ErrorDetail[] = [];
-  if (!HANDOVER_TIME.test(r.handoverTime)) details.push({ path: 'rotation.handoverTime', message: 'expected HH:MM, 00:00 to 23:59' });
-  if (!isTimeZone(r.timeZone)) details.push({ path: 'rotation.timeZone', message: 'expected an IANA time zone, e.g. Europe/Paris' });
+  if (!HANDOVER_TIME.test(r.handoverTime))
+    details.push({ path: 'rotation.handoverTime', message: 'expected HH:MM, 00:00 to 23:59' });
+  if (!isTimeZone(r.timeZone))
+    details.push({ path: 'rotation.timeZone', message: 'expected an IANA time zone, e.g. Europe/Paris' });
   if (details.length) throw invalid('invalid_rotation', 'The on-call rotation is not valid', details);
 }
 
@@ -131,7 +133,8 @@ export async function changeTeam(s: Services, id: number, patch: TeamPatch): Pro
   }
   try {
     return await s.store.db.transaction().execute(async (trx) => {
-      if (patch.name !== undefined && patch.name !== before.name && (await s.teams.byName(patch.name, trx))) throw nameTaken(patch.name);
+      if (patch.name !== undefined && patch.name !== before.name && (await s.teams.byName(patch.name, trx)))
+        throw nameTaken(patch.name);
       const after = await s.teams.update(trx, id, change, s.clock.now());
       if (!after) throw notFound(`Team ${id}`);
       return after;
@@ -168,12 +171,19 @@ export async function addOverride(s: Services, actor: Actor, teamId: number, inp
   const team = await getTeam(s, teamId);
   const now = s.clock.now();
   if (!(input.endsAt > input.startsAt))
-    throw invalid('invalid_window', 'An override must end after it starts', [{ path: 'endsAt', message: 'must be after startsAt' }]);
+    throw invalid('invalid_window', 'An override must end after it starts', [
+      { path: 'endsAt', message: 'must be after startsAt' },
+    ]);
   if (input.endsAt <= now)
-    throw invalid('invalid_window', 'This override would already be over', [{ path: 'endsAt', message: 'must be in the future' }]);
+    throw invalid('invalid_window', 'This override would already be over', [
+      { path: 'endsAt', message: 'must be in the future' },
+    ]);
   const [user] = await s.users.byIds([input.userId]);
   const why = refusal(user, 'member', team.tier);
-  if (why) throw invalid('invalid_team_member', `User ${input.userId} cannot be on call for tier ${team.tier}`, [{ path: 'userId', message: why }]);
+  if (why)
+    throw invalid('invalid_team_member', `User ${input.userId} cannot be on call for tier ${team.tier}`, [
+      { path: 'userId', message: why },
+    ]);
   return s.store.db.transaction().execute(async (trx) => {
     await getTeam(s, teamId, trx);
     return s.teams.insertOverride(trx, {

@@ -35,7 +35,14 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
   const rows = async () => {
     const db = t.palier.services.store.db;
     const n = async (table: 'teams' | 'team_members' | 'oncall_overrides') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     return { teams: await n('teams'), members: await n('team_members'), overrides: await n('oncall_overrides') };
   };
 
@@ -45,7 +52,13 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
   it('creates a team, with defaults for what is left out, and refuses a second one of the same name', async () => {
     const created = await t.api('POST', '/api/v1/teams', {
       as: admin,
-      body: { name: 'Réseau N2', tier: 'L2', email: 'reseau-n2@example.test', chatWebhookUrl: 'https://hooks.example.test/T/B', rotation },
+      body: {
+        name: 'Réseau N2',
+        tier: 'L2',
+        email: 'reseau-n2@example.test',
+        chatWebhookUrl: 'https://hooks.example.test/T/B',
+        rotation,
+      },
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body).toMatchObject({
@@ -69,13 +82,19 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
     });
 
     const before = await rows();
-    expectError(await t.api('POST', '/api/v1/teams', { as: admin, body: { name: 'Réseau N2', tier: 'L3' } }), 409, 'team_name_taken');
+    expectError(
+      await t.api('POST', '/api/v1/teams', { as: admin, body: { name: 'Réseau N2', tier: 'L3' } }),
+      409,
+      'team_name_taken',
+    );
     expect(await rows()).toEqual(before);
   });
 
   it('creates one team when several ask for the same name at once', async () => {
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => t.api('POST', '/api/v1/teams', { as: admin, body: { name: 'Poste de travail', tier: 'L1' } })),
+      Array.from({ length: 6 }, () =>
+        t.api('POST', '/api/v1/teams', { as: admin, body: { name: 'Poste de travail', tier: 'L1' } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     for (const r of results.filter((x) => x.status === 409)) expectError(r, 409, 'team_name_taken');
@@ -101,7 +120,11 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
     for (const [body, status, code] of bad) expectError(await t.api('POST', '/api/v1/teams', { as: admin, body }), status, code);
     expectError(await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: {} }), 400, 'validation_failed');
     expectError(await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: { tier: 'L9' } }), 400, 'unknown_tier');
-    expectError(await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: { name: 'Accueil' } }), 409, 'team_name_taken');
+    expectError(
+      await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: { name: 'Accueil' } }),
+      409,
+      'team_name_taken',
+    );
     expectError(await t.api('GET', '/api/v1/teams/999999', { as: admin }), 404, 'not_found');
     expectError(await t.api('PATCH', '/api/v1/teams/999999', { as: admin, body: { name: 'Y' } }), 404, 'not_found');
     expectError(await t.api('DELETE', '/api/v1/teams/999999', { as: admin }), 404, 'not_found');
@@ -147,7 +170,11 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
     expect(set.body.nextHandover).toBe(new Date(paris('2026-11-30T09:00')).toISOString());
 
     // Moving the team to L3 would leave agents of L2 only in a team of L3.
-    const moved = expectError(await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: { tier: 'L3' } }), 400, 'invalid_team_member');
+    const moved = expectError(
+      await t.api('PATCH', `/api/v1/teams/${teamId}`, { as: admin, body: { tier: 'L3' } }),
+      400,
+      'invalid_team_member',
+    );
     // Paths follow the list as it was set: the manager, at index 1, may stay.
     expect(moved.details?.map((d) => d.path)).toEqual(['members[0].userId', 'members[2].userId']);
     expect(moved.details?.[1]?.message).toContain(`user ${l2a.id}`);
@@ -210,13 +237,28 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
       'invalid_window',
     );
     expectError(
-      await t.api('POST', base, { as: admin, body: { userId: l2c.id, startsAt: isoAt('2026-12-01T00:00'), endsAt: isoAt('2026-12-02T00:00') } }),
+      await t.api('POST', base, {
+        as: admin,
+        body: { userId: l2c.id, startsAt: isoAt('2026-12-01T00:00'), endsAt: isoAt('2026-12-02T00:00') },
+      }),
       400,
       'invalid_window',
     );
-    expectError(await t.api('POST', base, { as: admin, body: { userId: l2c.id, ...window, priority: 1 } }), 400, 'validation_failed');
-    expectError(await t.api('POST', base, { as: admin, body: { userId: l2c.id, startsAt: 'soon', endsAt: window.endsAt } }), 400, 'validation_failed');
-    expectError(await t.api('POST', '/api/v1/teams/999999/overrides', { as: admin, body: { userId: l2c.id, ...window } }), 404, 'not_found');
+    expectError(
+      await t.api('POST', base, { as: admin, body: { userId: l2c.id, ...window, priority: 1 } }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await t.api('POST', base, { as: admin, body: { userId: l2c.id, startsAt: 'soon', endsAt: window.endsAt } }),
+      400,
+      'validation_failed',
+    );
+    expectError(
+      await t.api('POST', '/api/v1/teams/999999/overrides', { as: admin, body: { userId: l2c.id, ...window } }),
+      404,
+      'not_found',
+    );
     expect(await rows()).toEqual(before);
 
     const created = await t.api('POST', base, { as: admin, body: { userId: l2c.id, ...window, reason: 'Astreinte échangée' } });
@@ -225,7 +267,10 @@ describe.each(ENGINES)('tier teams and on-call over the API (%s)', (engine: Engi
 
     const at = async (local: string) =>
       (await t.api('GET', `/api/v1/oncall?at=${encodeURIComponent(isoAt(local))}`, { as: admin })).body.tiers[1].teams[0];
-    expect(await at('2026-12-09T17:59')).toMatchObject({ onCall: { userId: l2a.id, source: 'rotation' }, until: window.startsAt });
+    expect(await at('2026-12-09T17:59')).toMatchObject({
+      onCall: { userId: l2a.id, source: 'rotation' },
+      until: window.startsAt,
+    });
     expect(await at('2026-12-09T18:00')).toMatchObject({ onCall: { userId: l2c.id, source: 'override' }, until: window.endsAt });
     expect(await at('2026-12-10T08:00')).toMatchObject({ onCall: { userId: l2a.id, source: 'rotation' } });
     expect((await t.api('GET', `/api/v1/teams/${teamId}`, { as: admin })).body.overrides).toEqual([

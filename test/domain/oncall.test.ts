@@ -51,15 +51,18 @@ describe('on-call rotation', () => {
     },
   );
 
-  fcTest.prop([rotationArb, fc.integer({ min: 0, max: 20 })])('hands over to each member in turn, then starts again', (r, from) => {
-    // Walk shift ends from the start: shift k belongs to members[k mod n].
-    let t = r.startsAt;
-    for (let k = 0; k < from + 2 * r.members.length; k++) {
-      const now = rotationOnCall(r, t)!;
-      expect(now.userId).toBe(r.members[k % r.members.length]);
-      t = now.until;
-    }
-  });
+  fcTest.prop([rotationArb, fc.integer({ min: 0, max: 20 })])(
+    'hands over to each member in turn, then starts again',
+    (r, from) => {
+      // Walk shift ends from the start: shift k belongs to members[k mod n].
+      let t = r.startsAt;
+      for (let k = 0; k < from + 2 * r.members.length; k++) {
+        const now = rotationOnCall(r, t)!;
+        expect(now.userId).toBe(r.members[k % r.members.length]);
+        t = now.until;
+      }
+    },
+  );
 
   fcTest.prop([rotationArb])('hands over at the hand-over time, local time, on the right days', (r) => {
     let t = r.startsAt;
@@ -84,7 +87,13 @@ describe('on-call rotation', () => {
   });
 
   it('names nobody before the start, or without members', () => {
-    const r: Rotation = { startsAt: local('2026-03-02T09:00'), period: 'weekly', handoverTime: '09:00', timeZone: ZONE, members: [1, 2] };
+    const r: Rotation = {
+      startsAt: local('2026-03-02T09:00'),
+      period: 'weekly',
+      handoverTime: '09:00',
+      timeZone: ZONE,
+      members: [1, 2],
+    };
     expect(rotationOnCall(r, r.startsAt - 1)).toBeNull();
     expect(onCallAt(r, [], r.startsAt - 1)).toBeNull();
     expect(onCallAt({ ...r, members: [] }, [], r.startsAt + DAY)).toBeNull();
@@ -93,7 +102,13 @@ describe('on-call rotation', () => {
   });
 
   it('gives the first member the time from the start to the first hand-over', () => {
-    const r: Rotation = { startsAt: local('2026-03-04T15:20'), period: 'daily', handoverTime: '08:30', timeZone: ZONE, members: [7, 8, 9] };
+    const r: Rotation = {
+      startsAt: local('2026-03-04T15:20'),
+      period: 'daily',
+      handoverTime: '08:30',
+      timeZone: ZONE,
+      members: [7, 8, 9],
+    };
     expect(rotationOnCall(r, local('2026-03-05T08:29'))).toEqual({ userId: 7, until: local('2026-03-05T08:30') });
     expect(rotationOnCall(r, local('2026-03-05T08:30'))).toEqual({ userId: 8, until: local('2026-03-06T08:30') });
     expect(rotationOnCall(r, local('2026-03-07T12:00'))!.userId).toBe(7);
@@ -139,7 +154,13 @@ describe('on-call rotation across DST in Europe/Paris', () => {
   });
 
   it('keeps weekly shifts on Monday 09:00 across the change of time', () => {
-    const weekly: Rotation = { startsAt: local('2026-03-23T09:00'), period: 'weekly', handoverTime: '09:00', timeZone: ZONE, members: [1, 2] };
+    const weekly: Rotation = {
+      startsAt: local('2026-03-23T09:00'),
+      period: 'weekly',
+      handoverTime: '09:00',
+      timeZone: ZONE,
+      members: [1, 2],
+    };
     expect(rotationOnCall(weekly, local('2026-03-29T12:00'))).toEqual({ userId: 1, until: local('2026-03-30T09:00') });
     expect(local('2026-03-30T09:00') - local('2026-03-23T09:00')).toBe(7 * DAY - H);
     expect(rotationOnCall(weekly, local('2026-03-30T09:00'))!.userId).toBe(2);
@@ -147,43 +168,51 @@ describe('on-call rotation across DST in Europe/Paris', () => {
 });
 
 describe('on-call overrides', () => {
-  fcTest.prop([rotationArb.chain((r) => fc.tuple(fc.constant(r), fc.array(overrideArb(r), { maxLength: 4 }), fc.integer({ min: -10 * DAY, max: 90 * DAY })))])(
-    'an override wins inside its window only',
-    ([r, overrides, offset]) => {
-      const t = r.startsAt + offset;
-      const now = onCallAt(r, overrides, t);
-      const inForce = overrides.filter((o) => o.startsAt <= t && t < o.endsAt);
-      if (inForce.length > 0) {
-        const latest = Math.max(...inForce.map((o) => o.startsAt));
-        expect(now!.source).toBe('override');
-        expect(inForce.filter((o) => o.startsAt === latest).map((o) => o.userId)).toContain(now!.userId);
-      } else {
-        const rotation = rotationOnCall(r, t);
-        expect(now === null ? null : { userId: now.userId, source: now.source }).toEqual(
-          rotation === null ? null : { userId: rotation.userId, source: 'rotation' },
-        );
-      }
-    },
-  );
+  fcTest.prop([
+    rotationArb.chain((r) =>
+      fc.tuple(fc.constant(r), fc.array(overrideArb(r), { maxLength: 4 }), fc.integer({ min: -10 * DAY, max: 90 * DAY })),
+    ),
+  ])('an override wins inside its window only', ([r, overrides, offset]) => {
+    const t = r.startsAt + offset;
+    const now = onCallAt(r, overrides, t);
+    const inForce = overrides.filter((o) => o.startsAt <= t && t < o.endsAt);
+    if (inForce.length > 0) {
+      const latest = Math.max(...inForce.map((o) => o.startsAt));
+      expect(now!.source).toBe('override');
+      expect(inForce.filter((o) => o.startsAt === latest).map((o) => o.userId)).toContain(now!.userId);
+    } else {
+      const rotation = rotationOnCall(r, t);
+      expect(now === null ? null : { userId: now.userId, source: now.source }).toEqual(
+        rotation === null ? null : { userId: rotation.userId, source: 'rotation' },
+      );
+    }
+  });
 
-  fcTest.prop([rotationArb.chain((r) => fc.tuple(fc.constant(r), fc.array(overrideArb(r), { maxLength: 4 }), fc.integer({ min: 0, max: 90 * DAY })))])(
-    'exactly one person from the start, the same until `until`, someone else from then',
-    ([r, overrides, offset]) => {
-      const t = r.startsAt + offset;
-      const now = onCallAt(r, overrides, t)!;
-      expect(now).not.toBeNull();
-      if (now.until !== null) {
-        expect(now.until).toBeGreaterThan(t);
-        expect(onCallAt(r, overrides, now.until - 1)!.userId).toBe(now.userId);
-        expect(onCallAt(r, overrides, now.until)?.userId).not.toBe(now.userId);
-      } else {
-        expect(new Set(r.members).size).toBe(1);
-      }
-    },
-  );
+  fcTest.prop([
+    rotationArb.chain((r) =>
+      fc.tuple(fc.constant(r), fc.array(overrideArb(r), { maxLength: 4 }), fc.integer({ min: 0, max: 90 * DAY })),
+    ),
+  ])('exactly one person from the start, the same until `until`, someone else from then', ([r, overrides, offset]) => {
+    const t = r.startsAt + offset;
+    const now = onCallAt(r, overrides, t)!;
+    expect(now).not.toBeNull();
+    if (now.until !== null) {
+      expect(now.until).toBeGreaterThan(t);
+      expect(onCallAt(r, overrides, now.until - 1)!.userId).toBe(now.userId);
+      expect(onCallAt(r, overrides, now.until)?.userId).not.toBe(now.userId);
+    } else {
+      expect(new Set(r.members).size).toBe(1);
+    }
+  });
 
   it('gives the shift back to the rotation when the override ends', () => {
-    const r: Rotation = { startsAt: local('2026-05-04T09:00'), period: 'weekly', handoverTime: '09:00', timeZone: ZONE, members: [1, 2] };
+    const r: Rotation = {
+      startsAt: local('2026-05-04T09:00'),
+      period: 'weekly',
+      handoverTime: '09:00',
+      timeZone: ZONE,
+      members: [1, 2],
+    };
     const cover: Override = { userId: 5, startsAt: local('2026-05-06T18:00'), endsAt: local('2026-05-07T08:00') };
     expect(onCallAt(r, [cover], local('2026-05-06T17:59'))).toEqual({ userId: 1, source: 'rotation', until: cover.startsAt });
     expect(onCallAt(r, [cover], local('2026-05-06T18:00'))).toEqual({ userId: 5, source: 'override', until: cover.endsAt });
@@ -194,7 +223,13 @@ describe('on-call overrides', () => {
   });
 
   it('lets a short override inside a long one take over, then hands back to the long one', () => {
-    const r: Rotation = { startsAt: local('2026-05-04T09:00'), period: 'daily', handoverTime: '09:00', timeZone: ZONE, members: [1] };
+    const r: Rotation = {
+      startsAt: local('2026-05-04T09:00'),
+      period: 'daily',
+      handoverTime: '09:00',
+      timeZone: ZONE,
+      members: [1],
+    };
     const long: Override = { userId: 5, startsAt: local('2026-05-05T00:00'), endsAt: local('2026-05-10T00:00') };
     const short: Override = { userId: 6, startsAt: local('2026-05-06T00:00'), endsAt: local('2026-05-07T00:00') };
     expect(onCallAt(r, [short, long], local('2026-05-06T12:00'))).toEqual({ userId: 6, source: 'override', until: short.endsAt });

@@ -28,8 +28,13 @@ describe.each(ENGINES)('tier contacts on %s', (engine: EngineName) => {
     await migrateToLatest(store);
     s = createServices(store, clock);
     await ensureSeedMatrix(s);
-    const user = (email: string, role: 'agent' | 'manager' | 'admin', tiers: string[], locale: 'fr' | 'en', displayName: string) =>
-      addUser(s, { email, role, tiers, locale, displayName });
+    const user = (
+      email: string,
+      role: 'agent' | 'manager' | 'admin',
+      tiers: string[],
+      locale: 'fr' | 'en',
+      displayName: string,
+    ) => addUser(s, { email, role, tiers, locale, displayName });
     people = {
       ana: await user('ana@example.test', 'agent', ['L2'], 'en', 'Ana Lima'),
       bruno: await user('bruno@example.test', 'agent', ['L1', 'L2'], 'fr', 'Bruno Roy'),

@@ -34,9 +34,21 @@ const webhookUrl = z
 const rotationInput = z
   .object({
     startsAt: instant.optional().describe('first shift starts here (default: when the team is created)'),
-    period: z.enum(ROTATION_PERIODS).optional().describe('hand-over every day, or every week on the weekday of startsAt (default weekly)'),
-    handoverTime: z.string().regex(HANDOVER_TIME, 'expected HH:MM').optional().describe('local time of the hand-over (default 09:00)'),
-    timeZone: z.string().max(64).refine(isTimeZone, 'expected an IANA time zone, e.g. Europe/Paris').optional().describe('default Europe/Paris'),
+    period: z
+      .enum(ROTATION_PERIODS)
+      .optional()
+      .describe('hand-over every day, or every week on the weekday of startsAt (default weekly)'),
+    handoverTime: z
+      .string()
+      .regex(HANDOVER_TIME, 'expected HH:MM')
+      .optional()
+      .describe('local time of the hand-over (default 09:00)'),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'expected an IANA time zone, e.g. Europe/Paris')
+      .optional()
+      .describe('default Europe/Paris'),
   })
   .strict();
 
@@ -202,7 +214,12 @@ export function teamRoutes(services: Services): FastifyPluginAsyncZod {
       '/api/v1/teams/:id',
       {
         config: manage,
-        schema: { tags: ['teams'], summary: 'Delete a tier team with its members and overrides', params: idParams, response: { 204: z.null(), ...errorResponses } },
+        schema: {
+          tags: ['teams'],
+          summary: 'Delete a tier team with its members and overrides',
+          params: idParams,
+          response: { 204: z.null(), ...errorResponses },
+        },
       },
       async (request, reply) => {
         await deleteTeam(services, request.params.id);
@@ -276,7 +293,12 @@ export function teamRoutes(services: Services): FastifyPluginAsyncZod {
       '/api/v1/teams/:id/overrides/:overrideId',
       {
         config: manage,
-        schema: { tags: ['teams'], summary: 'Remove an override', params: overrideParams, response: { 204: z.null(), ...errorResponses } },
+        schema: {
+          tags: ['teams'],
+          summary: 'Remove an override',
+          params: overrideParams,
+          response: { 204: z.null(), ...errorResponses },
+        },
       },
       async (request, reply) => {
         await removeOverride(services, request.params.id, request.params.overrideId);
