@@ -35,6 +35,8 @@ export const PERMISSIONS = [
   'token.manage',
   'integration.manage',
   'dashboard.read',
+  'team.read',
+  'team.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -71,6 +73,9 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'integration.manage': (a) => a.role === 'admin',
   // Counts over every incident: for those who run the desk.
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
+  // Staff need to know who to call at each tier; who is in a team is decided by administrators.
+  'team.read': isStaff,
+  'team.manage': (a) => a.role === 'admin',
 };
 
 /** The confidential categories of the current matrix, by key: who may see their incidents. */
