@@ -35,13 +35,25 @@ export const categoryClockSchema = z
   })
   .strict();
 
+/**
+ * Who sees the incidents of a confidential category besides administrators, the requester, the
+ * assignee and the agents of the tier holding the incident (src/domain/policy.ts).
+ */
+export const confidentialitySchema = z
+  .object({
+    tiers: z.array(z.string().max(64)).max(10).default([]).describe('Agents of these tiers see every incident of the category'),
+    users: z.array(z.number().int().positive()).max(200).default([]).describe('Staff members (user ids) who see every incident of the category'),
+  })
+  .strict();
+export type Confidentiality = z.infer<typeof confidentialitySchema>;
+
 export const categorySchema = z
   .object({
     key: keySchema,
     name: localizedSchema,
     description: localizedSchema.optional(),
-    /** Visible only to staff, never to other requesters; issue-level access is refined by the policy. */
-    confidential: z.boolean().optional(),
+    /** `true` (from earlier matrices) is stored as `{ tiers: [], users: [] }`: only those working the incident see it. */
+    confidential: z.union([z.boolean(), confidentialitySchema]).optional(),
     clocks: z.array(categoryClockSchema).max(10).optional(),
   })
   .strict();
@@ -183,6 +195,21 @@ export function validateMatrix(input: MatrixDefinition): MatrixDefinition & { pr
     });
   });
   input.categories.forEach((category, i) => {
+    const confidential = category.confidential;
+    if (typeof confidential === 'object') {
+      const seenTiers = new Set<string>();
+      confidential.tiers.forEach((tier, j) => {
+        const path = `categories[${i}].confidential.tiers[${j}]`;
+        if (!tierKeys.has(tier)) problems.push({ path, message: `unknown tier "${tier}"` });
+        else if (seenTiers.has(tier)) problems.push({ path, message: `tier "${tier}" is named twice` });
+        seenTiers.add(tier);
+      });
+      const seenUsers = new Set<number>();
+      confidential.users.forEach((user, j) => {
+        if (seenUsers.has(user)) problems.push({ path: `categories[${i}].confidential.users[${j}]`, message: `user ${user} is named twice` });
+        seenUsers.add(user);
+      });
+    }
     uniqueKeys(category.clocks ?? [], `categories[${i}].clocks`, problems);
     (category.clocks ?? []).forEach((clock, j) => {
       checkDuration(clock.duration, `categories[${i}].clocks[${j}].duration`);
@@ -213,7 +240,8 @@ export function validateMatrix(input: MatrixDefinition): MatrixDefinition & { pr
 
   if (problems.length > 0) throw invalid('invalid_matrix', `The matrix has ${problems.length} problem(s)`, problems);
   // Only the definition's own fields are kept: a stored version never carries another's metadata.
-  const { tiers, categories, cells, sla, calendars, escalation } = input;
+  const { tiers, cells, sla, calendars, escalation } = input;
+  const categories = input.categories.map((c) => (c.confidential === true ? { ...c, confidential: { tiers: [], users: [] } } : c));
   return {
     tiers,
     categories,
@@ -272,6 +300,13 @@ export function calendarFor(matrix: MatrixDefinition, key: string | undefined, p
 
 export function cellOf(matrix: MatrixDefinition, category: string, tier: string): Cell | undefined {
   return matrix.cells.find((c) => c.category === category && c.tier === tier);
+}
+
+/** The ids of the users a matrix names in its confidential categories (their existence is checked on save). */
+export function namedUsers(matrix: MatrixDefinition): Array<{ path: string; user: number }> {
+  return matrix.categories.flatMap((c, i) =>
+    typeof c.confidential === 'object' ? c.confidential.users.map((user, j) => ({ path: `categories[${i}].confidential.users[${j}]`, user })) : [],
+  );
 }
 
 export function hasCategory(matrix: MatrixDefinition, category: string): boolean {

@@ -1,4 +1,5 @@
 import type { Incident } from './incident.js';
+import type { Confidentiality, MatrixDefinition } from './matrix.js';
 
 /** vendor: a contact of an outside vendor, who sees only the incidents handed to that vendor. */
 export const ROLES = ['admin', 'manager', 'agent', 'requester', 'vendor'] as const;
@@ -37,6 +38,8 @@ export const PERMISSIONS = [
   'token.manage',
   'integration.manage',
   'dashboard.read',
+  'team.read',
+  'team.manage',
   'vendor.read',
   'vendor.manage',
   'incident.vendor_update',
@@ -79,6 +82,9 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'integration.manage': (a) => a.role === 'admin',
   // Counts over every incident: for those who run the desk.
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
+  // Staff need to know who to call at each tier; who is in a team is decided by administrators.
+  'team.read': isStaff,
+  'team.manage': (a) => a.role === 'admin',
   'vendor.read': isStaff,
   'vendor.manage': (a) => a.role === 'admin',
   // What the vendor says (acknowledged, its ticket, an update, done): the vendor's contacts, or staff
@@ -86,26 +92,79 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'incident.vendor_update': (a, i) => (i ? worksAt(a, i) || isVendorOf(a, i) : isStaff(a) || a.role === 'vendor'),
 };
 
-export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {
+/** The confidential categories of the current matrix, by key: who may see their incidents. */
+export type ConfidentialRules = ReadonlyMap<string, Confidentiality>;
+
+/** Confidentiality is read from the current matrix, so a change applies to past incidents too. */
+export function confidentialRules(matrix: Pick<MatrixDefinition, 'categories'>): ConfidentialRules {
+  const rules = new Map<string, Confidentiality>();
+  for (const c of matrix.categories)
+    if (c.confidential === true) rules.set(c.key, { tiers: [], users: [] });
+    else if (c.confidential) rules.set(c.key, c.confidential);
+  return rules;
+}
+
+/** The fields of an incident its visibility depends on. */
+export type Visible = Pick<Incident, 'category' | 'tier' | 'requesterId' | 'assigneeId' | 'vendorId'>;
+
+/** Whether the actor is named for every incident of a confidential category. */
+const named = (a: Actor, rule: Confidentiality) =>
+  a.role === 'admin' || rule.users.includes(a.id) || (a.role === 'agent' && rule.tiers.some((t) => a.tiers.includes(t)));
+
+/**
+ * An incident of a confidential category is seen by administrators, the people and tiers the matrix
+ * names, its requester, its assignee, the agents of the tier holding it (the helpdesk must be
+ * able to take a breach report in; once it moves up, the helpdesk no longer sees it), and the
+ * contacts of the vendor it is handed to (handing it over is the decision to share it).
+ */
+function sees(a: Actor, i: Visible, rules: ConfidentialRules): boolean {
+  const rule = rules.get(i.category);
+  if (!rule || named(a, rule)) return true;
+  return (
+    i.requesterId === a.id ||
+    i.assigneeId === a.id ||
+    (a.role === 'agent' && a.tiers.includes(i.tier)) ||
+    (a.role === 'vendor' && a.vendorId != null && i.vendorId === a.vendorId)
+  );
+}
+
+/**
+ * Without an incident, whether the actor may ever do it; with one, whether they may do it to that
+ * incident, which they must first be able to see under the matrix's confidential categories.
+ */
+export function can(actor: Actor, permission: Permission): boolean;
+export function can(actor: Actor, permission: Permission, incident: Incident, rules: ConfidentialRules): boolean;
+export function can(actor: Actor, permission: Permission, incident?: Incident, rules?: ConfidentialRules): boolean {
+  if (incident && !sees(actor, incident, rules ?? new Map())) return false;
   return RULES[permission](actor, incident);
 }
 
-/** The restriction every incident list, count and search applies for this actor. */
-export function incidentScope(actor: Actor): IncidentScope {
-  if (isStaff(actor)) return {};
-  // A vendor contact without a vendor sees nothing: no incident has vendor 0.
-  if (actor.role === 'vendor') return { vendorId: actor.vendorId ?? 0 };
-  return { requesterId: actor.id };
-}
-
+/**
+ * The restriction every incident list, count, search, export and feed applies for this actor: a
+ * requester's own incidents only; a vendor contact's, those handed to their vendor; for staff, the
+ * confidential categories they are not named for are hidden, except the incidents they still see
+ * (their own, assigned to them, held by their tier).
+ */
 export interface IncidentScope {
   requesterId?: number;
   vendorId?: number;
+  hidden?: { categories: string[]; exceptTiers: string[]; exceptUserId: number };
 }
 
-/** Whether an incident falls within a scope (for pushes that do not go through a query). */
-export function inScope(scope: IncidentScope, incident: { requesterId: number; vendorId: number | null }): boolean {
-  if (scope.requesterId !== undefined && incident.requesterId !== scope.requesterId) return false;
-  if (scope.vendorId !== undefined && incident.vendorId !== scope.vendorId) return false;
-  return true;
+export function incidentScope(actor: Actor, rules: ConfidentialRules): IncidentScope {
+  // A vendor contact without a vendor sees nothing: no incident has vendor 0.
+  if (actor.role === 'vendor') return { vendorId: actor.vendorId ?? 0 };
+  if (!isStaff(actor)) return { requesterId: actor.id };
+  const categories = [...rules].filter(([, rule]) => !named(actor, rule)).map(([key]) => key);
+  if (categories.length === 0) return {};
+  return { hidden: { categories, exceptTiers: actor.role === 'agent' ? actor.tiers : [], exceptUserId: actor.id } };
+}
+
+/** The scope applied to one incident in memory: the same answer the query gives. */
+export function inScope(scope: IncidentScope, i: Visible): boolean {
+  if (scope.requesterId !== undefined && i.requesterId !== scope.requesterId) return false;
+  if (scope.vendorId !== undefined && i.vendorId !== scope.vendorId) return false;
+  const h = scope.hidden;
+  if (!h || !h.categories.includes(i.category)) return true;
+  return h.exceptTiers.includes(i.tier) || i.requesterId === h.exceptUserId || i.assigneeId === h.exceptUserId;
 }

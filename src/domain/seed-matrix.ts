@@ -46,7 +46,8 @@ export const SEED_MATRIX: MatrixDefinition = {
     {
       key: 'data-security-breach',
       name: { fr: 'Atteinte à la sécurité des données', en: 'Data security breach' },
-      confidential: true,
+      // L1 takes the report in and sees it while it holds it; L2 and L3 analyse and audit every breach.
+      confidential: { tiers: ['L2', 'L3'], users: [] },
       // GDPR article 33: the supervisory authority is notified within 72 hours of becoming aware.
       clocks: [
         {

@@ -14,6 +14,7 @@ import {
   matrixDefinitionSchema,
   namedCalendarSchema,
   validateMatrix,
+  type Category,
   type Localized,
   type MatrixDefinition,
 } from '../domain/matrix.js';
@@ -54,6 +55,35 @@ export interface SourceRow {
 /** One action per line in the actions columns; an action spanning lines goes to `extra` instead. */
 const ACTION_SEPARATOR = '\n';
 
+/**
+ * A category's confidentiality in one cell: empty (not set), `no`, `yes` (nobody named beyond those
+ * working the incident), or the tiers and users named, e.g. `L2, L3, user:7`.
+ */
+function confidentialText(c: Category['confidential']): string {
+  if (c === undefined) return '';
+  if (typeof c === 'boolean') return c ? 'yes' : 'no';
+  const named = [...c.tiers, ...c.users.map((u) => `user:${u}`)];
+  return named.length ? named.join(', ') : 'yes';
+}
+
+/** The cell read back; a string is what is wrong with it. */
+function confidentialOf(cell: string): Category['confidential'] | string {
+  const value = cell.trim();
+  if (!value) return undefined;
+  const flag = value.toLowerCase();
+  if (['yes', 'true', '1'].includes(flag)) return true;
+  if (['no', 'false', '0'].includes(flag)) return false;
+  const tiers: string[] = [];
+  const users: number[] = [];
+  for (const item of value.split(/[\s,;]+/).filter(Boolean)) {
+    const user = /^user:(\d{1,9})$/i.exec(item);
+    if (user) users.push(Number(user[1]));
+    else if (/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(item)) tiers.push(item);
+    else return `"${item}" is neither a tier key nor user:ID; expected yes, no, or names such as "L2, L3, user:7"`;
+  }
+  return { tiers, users };
+}
+
 export function matrixToRows(m: MatrixDefinition): Array<{ kind: SheetKind; values: SheetRow }> {
   const out: Array<{ kind: SheetKind; values: SheetRow }> = [];
   const json = (value: Record<string, unknown>) => {
@@ -80,7 +110,7 @@ export function matrixToRows(m: MatrixDefinition): Array<{ kind: SheetKind; valu
         name_en: c.name.en,
         description_fr: c.description?.fr ?? '',
         description_en: c.description?.en ?? '',
-        confidential: c.confidential === undefined ? '' : c.confidential ? 'yes' : 'no',
+        confidential: confidentialText(c.confidential),
         extra: json({ clocks: c.clocks }),
       },
     });
@@ -188,15 +218,14 @@ export function matrixFromRows(rows: readonly SourceRow[]): MatrixDefinition {
         const [dfr, den] = [text(row, 'description_fr'), text(row, 'description_en')];
         if (Boolean(dfr) !== Boolean(den))
           at(row, dfr ? 'description_en' : 'description_fr', 'give the description in both languages, or in neither');
-        const confidential = text(row, 'confidential').toLowerCase();
-        if (confidential && !['yes', 'no', 'true', 'false', '1', '0'].includes(confidential))
-          at(row, 'confidential', 'expected yes or no');
+        const confidential = confidentialOf(text(row, 'confidential'));
+        if (typeof confidential === 'string') at(row, 'confidential', confidential);
         const extra = extraOf(row, categoryExtra);
         definition.categories.push({
           key: required(row, 'key'),
           name: localized(row, 'name'),
           ...(dfr && den ? { description: { fr: dfr, en: den } } : {}),
-          ...(confidential ? { confidential: ['yes', 'true', '1'].includes(confidential) } : {}),
+          ...(confidential !== undefined && typeof confidential !== 'string' ? { confidential } : {}),
           ...(extra?.clocks ? { clocks: extra.clocks } : {}),
         });
         break;

@@ -4,6 +4,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { can, type Actor, type Role } from '../domain/policy.js';
 import { incidentFromReferences } from '../notify/mail-references.js';
 import type { Services } from '../services/context.js';
+import { currentConfidentialRules } from '../services/matrix.service.js';
 import type { Database } from '../store/schema.js';
 import { act, openLinkedIncident, plain } from './correlate.js';
 import { decodeBody, type Handler, type Outcome } from './message.js';
@@ -136,7 +137,7 @@ async function comment(
     tiers: JSON.parse(user.tiers) as string[],
     vendorId: user.vendor_id == null ? null : Number(user.vendor_id),
   };
-  if (!can(actor, 'incident.comment', incident))
+  if (!can(actor, 'incident.comment', incident, await currentConfidentialRules(s, trx)))
     return rejected(`${from} may not comment on incident ${incidentId}`, { from, incidentId });
   if (incident.status === 'closed') return rejected(`Incident ${incidentId} is closed`, { from, incidentId });
   const body = replyText(mail.text) || mail.subject;

@@ -7,6 +7,7 @@ import { can, type Actor } from '../domain/policy.js';
 import type { Attachment } from '../store/attachment.repository.js';
 import type { Services } from './context.js';
 import { readableIncident } from './incident.service.js';
+import { currentConfidentialRules } from './matrix.service.js';
 
 /**
  * What may be attached, recognised by content (magic numbers), never by the name or the type the
@@ -54,7 +55,7 @@ export async function addAttachment(
   upload: { fileName: string; content: Buffer },
 ): Promise<Attachment> {
   const incident = await readableIncident(s, actor, incidentId);
-  if (!can(actor, 'incident.comment', incident)) throw forbidden();
+  if (!can(actor, 'incident.comment', incident, await currentConfidentialRules(s))) throw forbidden();
   const contentType = await detectType(upload.content);
   const storageName = randomBytes(16).toString('hex');
   await mkdir(dir, { recursive: true });

@@ -6,6 +6,7 @@ import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { IntakeRepository } from '../store/intake.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
+import { TeamRepository } from '../store/team.repository.js';
 import { UserRepository } from '../store/user.repository.js';
 import { VendorRepository } from '../store/vendor.repository.js';
 import { Signer } from './secret.js';
@@ -25,6 +26,8 @@ export interface Services {
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
   site: Site;
   attachments: AttachmentRepository;
+  /** Tier teams, members, on-call rotations and overrides. */
+  teams: TeamRepository;
   vendors: VendorRepository;
   /** How long a vendor's signed link opens its page. */
   vendorLinkMs: number;
@@ -55,6 +58,7 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
     attachments: new AttachmentRepository(store.db),
+    teams: new TeamRepository(store.db),
     vendors: new VendorRepository(store.db),
     vendorLinkMs: (options.vendorLinkDays ?? 14) * 86_400_000,
   };

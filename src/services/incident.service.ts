@@ -20,7 +20,7 @@ import type { Transaction } from 'kysely';
 import type { IncidentFilter, IncidentSort } from '../store/incident.repository.js';
 import type { Database } from '../store/schema.js';
 import type { Services } from './context.js';
-import { matrixVersion } from './matrix.service.js';
+import { currentConfidentialRules, matrixVersion } from './matrix.service.js';
 
 export interface CreateIncidentInput {
   title: string;
@@ -193,8 +193,9 @@ export async function actOnIncident(s: Services, actor: Actor, id: number, comma
 export async function actOnIncidentIn(s: Services, trx: Transaction<Database>, actor: Actor, id: number, command: IncidentCommand): Promise<Incident> {
   const now = s.clock.now();
   const incident = await s.incidents.get(id, trx, true);
-  if (!incident || !can(actor, 'incident.read', incident)) throw notFound(`Incident ${id}`);
-  if (!can(actor, COMMAND_PERMISSION[command.type], incident))
+  const rules = await currentConfidentialRules(s, trx);
+  if (!incident || !can(actor, 'incident.read', incident, rules)) throw notFound(`Incident ${id}`);
+  if (!can(actor, COMMAND_PERMISSION[command.type], incident, rules))
     throw forbidden(
       actor.role === 'agent'
         ? `Only agents of tier ${incident.tier} can do this while the incident is there`
@@ -222,9 +223,9 @@ const wakeUp = (w: WakeUp | null) => (w ? w : { dueAt: null });
 
 
 export async function readableIncident(s: Services, actor: Actor, id: number): Promise<Incident> {
-  const incident = await s.incidents.get(id);
-  // Not found and not allowed look the same, so ids cannot be probed.
-  if (!incident || !can(actor, 'incident.read', incident)) throw notFound(`Incident ${id}`);
+  const [incident, rules] = await Promise.all([s.incidents.get(id), currentConfidentialRules(s)]);
+  // Not found and not allowed look the same, so ids (and confidential incidents) cannot be probed.
+  if (!incident || !can(actor, 'incident.read', incident, rules)) throw notFound(`Incident ${id}`);
   return incident;
 }
 
@@ -266,7 +267,7 @@ export async function listIncidents(
   offset: number,
 ): Promise<Incident[]> {
   // The actor's scope overrides any requester filter given: a requester only ever lists their own.
-  const scoped = { ...filter, ...incidentScope(actor) };
+  const scoped = { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
   return s.incidents.list(scoped, sort, limit, offset);
 }
 
@@ -277,5 +278,12 @@ export async function tierQueue(
   filter: IncidentFilter,
   limit: number,
 ): Promise<Array<{ incident: Incident; breachAt: number | null }>> {
-  return s.incidents.queue({ ...filter, ...incidentScope(actor) }, limit);
+  return s.incidents.queue({ ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) }, limit);
+}
+
+/** The dashboard's figures over the incidents the actor may see. */
+export async function deskOverview(s: Services, actor: Actor, since: number) {
+  if (!can(actor, 'dashboard.read')) throw forbidden();
+  const { hidden } = incidentScope(actor, await currentConfidentialRules(s));
+  return s.incidents.overview(since, hidden);
 }

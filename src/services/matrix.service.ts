@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { conflict, forbidden, notFound } from '../domain/errors.js';
+import { conflict, forbidden, invalid, notFound } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';
 import { diffMatrices, type MatrixChange } from '../domain/matrix-diff.js';
-import { validateMatrix, type Matrix, type MatrixDefinition } from '../domain/matrix.js';
-import { can, type Actor } from '../domain/policy.js';
+import { namedUsers, validateMatrix, type Matrix, type MatrixDefinition } from '../domain/matrix.js';
+import { can, confidentialRules, type Actor, type ConfidentialRules } from '../domain/policy.js';
 import { SEED_MATRIX } from '../domain/seed-matrix.js';
 import type { Services } from './context.js';
 
@@ -11,6 +11,18 @@ export async function currentMatrix(s: Services): Promise<Matrix> {
   const matrix = await s.matrices.current();
   if (!matrix) throw notFound('Matrix');
   return matrix;
+}
+
+// Matrix versions are immutable and cached by the repository: their rules are worked out once.
+const rulesOf = new WeakMap<Matrix, ConfidentialRules>();
+
+/** The confidential categories of the current matrix: what every incident read and list applies. */
+export async function currentConfidentialRules(s: Services, db: Kysely<Database> = s.store.db): Promise<ConfidentialRules> {
+  const matrix = await s.matrices.current(db);
+  if (!matrix) return new Map();
+  let rules = rulesOf.get(matrix);
+  if (!rules) rulesOf.set(matrix, (rules = confidentialRules(matrix)));
+  return rules;
 }
 
 /** `db` must be the open transaction when there is one: SQLite has a single connection. */
@@ -37,6 +49,7 @@ export async function saveMatrix(
 ): Promise<Matrix> {
   if (actor && !can(actor, 'matrix.write')) throw forbidden('Only administrators can change the matrix');
   const valid = validateMatrix(definition);
+  await checkNamedUsers(s, valid);
   const version = await s.store.db.transaction().execute(async (trx) => {
     const latest = (await s.matrices.latestVersion(trx)) ?? 0;
     if (options.baseVersion !== undefined && options.baseVersion !== latest)
@@ -45,6 +58,20 @@ export async function saveMatrix(
     return latest + 1;
   });
   return matrixVersion(s, version);
+}
+
+/** The people a confidential category names must be staff accounts of this instance. */
+async function checkNamedUsers(s: Services, matrix: MatrixDefinition): Promise<void> {
+  const named = namedUsers(matrix);
+  if (named.length === 0) return;
+  const users = new Map((await s.users.byIds([...new Set(named.map((n) => n.user))])).map((u) => [u.id, u]));
+  const problems = named.flatMap(({ path, user }) => {
+    const found = users.get(user);
+    if (!found) return [{ path, message: `unknown user ${user}` }];
+    if (found.role === 'requester') return [{ path, message: `user ${user} is a requester: only staff can be named` }];
+    return [];
+  });
+  if (problems.length > 0) throw invalid('invalid_matrix', `The matrix has ${problems.length} problem(s)`, problems);
 }
 
 /** Loads the default matrix on a new database. Safe to call from several processes at once. */

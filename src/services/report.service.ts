@@ -1,8 +1,8 @@
 import { forbidden } from '../domain/errors.js';
-import { can, type Actor } from '../domain/policy.js';
+import { can, incidentScope, type Actor } from '../domain/policy.js';
 import { MEDIAN_IN_MEMORY, ReportRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
-import { currentMatrix } from './matrix.service.js';
+import { currentConfidentialRules, currentMatrix } from './matrix.service.js';
 
 /** Reports are read from the figures stored with each incident (src/domain/incident-figures.ts). */
 function reports(s: Services, actor: Actor): ReportRepository {
@@ -11,13 +11,18 @@ function reports(s: Services, actor: Actor): ReportRepository {
   return new ReportRepository(s.store.db, s.store.engine === 'postgres' ? MEDIAN_IN_MEMORY : 0);
 }
 
+/** Figures leave out the confidential categories the reader is not named for (rollups hold no incident ids). */
+async function scoped(s: Services, actor: Actor, f: PeriodFilter): Promise<PeriodFilter> {
+  return { ...f, ...incidentScope(actor, await currentConfidentialRules(s)) };
+}
+
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 /** The share reaching the top tier has no per-vendor split yet. */
 export const NO_VENDOR_NOTE = 'The share reaching the top tier has no vendor split yet.';
 
 export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const v = await reports(s, actor).volume(f);
+  const v = await reports(s, actor).volume(await scoped(s, actor, f));
   const top = (await currentMatrix(s)).tiers.at(-1)!.key;
   return {
     opened: v.opened,
@@ -32,11 +37,11 @@ export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
 }
 
 export async function timesReport(s: Services, actor: Actor, f: PeriodFilter) {
-  return reports(s, actor).times(f);
+  return reports(s, actor).times(await scoped(s, actor, f));
 }
 
 export async function slaReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).sla(f), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).sla(await scoped(s, actor, f)), matrixOrder(s)]);
   return rows
     .map((r) => ({
       ...r,
@@ -48,7 +53,7 @@ export async function slaReport(s: Services, actor: Actor, f: PeriodFilter) {
 
 /** How often each category leaves each tier, and why: the matrix's heat map. */
 export async function escalationReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).escalations(f), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).escalations(await scoped(s, actor, f)), matrixOrder(s)]);
   return rows
     .map((r) => {
       const left = r.byHand + r.missedDeadline + r.otherAutomatic;
@@ -64,7 +69,7 @@ export async function escalationReport(s: Services, actor: Actor, f: PeriodFilte
 }
 
 export async function tierTimeReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).tierTime(f), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).tierTime(await scoped(s, actor, f)), matrixOrder(s)]);
   return rows.sort((a, b) => order.tier(a.tier) - order.tier(b.tier));
 }
 

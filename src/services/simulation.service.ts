@@ -1,9 +1,10 @@
 import { forbidden, invalid } from '../domain/errors.js';
 import { validateMatrix, type MatrixDefinition } from '../domain/matrix.js';
-import { can, type Actor } from '../domain/policy.js';
+import { can, incidentScope, type Actor } from '../domain/policy.js';
 import { emptyOutcome, replayUnder, tallyByCell, type CellOutcome } from '../domain/simulation.js';
 import { InsightRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
+import { currentConfidentialRules } from './matrix.service.js';
 
 /** Replaying is CPU work in the request: larger periods are refused rather than left to run for minutes. */
 export const MAX_SIMULATED_INCIDENTS = 100_000;
@@ -26,13 +27,15 @@ export async function simulate(s: Services, actor: Actor, draft: MatrixDefinitio
   const matrix = validateMatrix(draft);
   const until = s.clock.now();
   const repo = new InsightRepository(s.store.db, s.store.engine);
+  // Replays only the incidents the actor may see: confidential categories they are not named for stay out.
+  const scoped = { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
   const actual = new Map<string, CellOutcome>();
   const simulated = new Map<string, CellOutcome>();
   let incidents = 0;
   let notReplayable = 0;
   let skippedCommands = 0;
   for (let after = 0; ;) {
-    const page = await repo.incidentsPage(filter, after, PAGE);
+    const page = await repo.incidentsPage(scoped, after, PAGE);
     if (page.length === 0) break;
     incidents += page.length;
     if (incidents > MAX_SIMULATED_INCIDENTS)

@@ -7,6 +7,7 @@ import { checkVendorToken, vendorPortalUrl, vendorToken } from '../notify/vendor
 import type { Vendor, VendorFields } from '../store/vendor.repository.js';
 import type { Services } from './context.js';
 import { actOnIncidentIn, actOnIncident } from './incident.service.js';
+import { currentConfidentialRules } from './matrix.service.js';
 
 export type VendorInput = Omit<VendorFields, 'active'> & { active?: boolean | undefined };
 
@@ -122,8 +123,9 @@ export async function engageVendor(
 ): Promise<Incident> {
   return s.store.db.transaction().execute(async (trx) => {
     const incident = await s.incidents.get(incidentId, trx);
-    if (!incident || !can(actor, 'incident.read', incident)) throw notFound(`Incident ${incidentId}`);
-    if (!can(actor, 'incident.work', incident))
+    const rules = await currentConfidentialRules(s, trx);
+    if (!incident || !can(actor, 'incident.read', incident, rules)) throw notFound(`Incident ${incidentId}`);
+    if (!can(actor, 'incident.work', incident, rules))
       throw forbidden(`Only staff of tier ${incident.tier} can hand this incident to a vendor`);
     const vendor = await s.vendors.byId(input.vendorId, trx);
     if (!vendor)

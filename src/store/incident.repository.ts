@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason, type VendorStatus } from '../domain/incident.js';
+import type { IncidentScope } from '../domain/policy.js';
 import type { Level, Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
 import { eventHash, GENESIS } from './event-chain.js';
@@ -15,6 +16,19 @@ export interface IncidentFilter {
   /** The vendor the incident is (last) handed to. */
   vendorId?: number;
   text?: string;
+  /** The policy's confidential categories hidden from the reader (src/domain/policy.ts incidentScope). */
+  hidden?: IncidentScope['hidden'];
+}
+
+/** The policy's confidentiality scope as a condition on the incidents table (the same test as inScope). */
+export function visibleWhere(eb: ExpressionBuilder<Database, 'incidents'>, hidden: NonNullable<IncidentScope['hidden']>) {
+  const seen = [
+    eb('incidents.category', 'not in', hidden.categories),
+    eb('incidents.requester_id', '=', hidden.exceptUserId),
+    eb('incidents.assignee_id', '=', hidden.exceptUserId),
+  ];
+  if (hidden.exceptTiers.length) seen.push(eb('incidents.tier', 'in', hidden.exceptTiers));
+  return eb.or(seen);
 }
 
 /** Sort orders a client may ask for; anything else is refused before it reaches SQL. */
@@ -161,6 +175,8 @@ export class IncidentRepository {
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
     if (filter.vendorId !== undefined) q = q.where('vendor_id', '=', filter.vendorId);
+    const hidden = filter.hidden;
+    if (hidden?.categories.length) q = q.where((eb) => visibleWhere(eb, hidden));
     if (filter.assigneeId === null) q = q.where('assignee_id', 'is', null);
     else if (filter.assigneeId !== undefined) q = q.where('assignee_id', '=', filter.assigneeId);
     if (filter.text) {
@@ -176,6 +192,50 @@ export class IncidentRepository {
       );
     }
     return q;
+  }
+
+  /**
+   * The desk at a glance, within the reader's scope: open incidents per tier and category, targets
+   * missed since `since`, the oldest open incident of each tier.
+   */
+  async overview(since: number, hidden: IncidentFilter['hidden']) {
+    const scoped = Boolean(hidden?.categories.length);
+    const visible = (eb: ExpressionBuilder<Database, 'incidents'>) => visibleWhere(eb, hidden!);
+    const open = await this.db
+      .selectFrom('incidents')
+      .select(['tier', 'category', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('is_open', '=', 1)
+      .$if(scoped, (q) => q.where(visible))
+      .groupBy(['tier', 'category'])
+      .execute();
+    const missed = await this.db
+      .selectFrom('incident_events')
+      .select([(eb) => eb.fn.countAll<number>().as('events'), (eb) => eb.fn.count<number>('incident_id').distinct().as('incidents')])
+      .where('kind', '=', 'deadline_missed')
+      .where('at', '>=', since)
+      .$if(scoped, (q) => q.where('incident_id', 'in', (eb) => eb.selectFrom('incidents').select('incidents.id').where(visible)))
+      .executeTakeFirstOrThrow();
+    const tiers = [...new Set(open.map((r) => r.tier))].sort();
+    const oldest = await Promise.all(
+      tiers.map(async (tier) => {
+        const row = await this.db
+          .selectFrom('incidents')
+          .selectAll()
+          .where('is_open', '=', 1)
+          .where('tier', '=', tier)
+          .$if(scoped, (q) => q.where(visible))
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirstOrThrow();
+        return { tier, incident: fromRow(row) };
+      }),
+    );
+    return {
+      open: open.map((r) => ({ tier: r.tier, category: r.category, count: Number(r.n) })),
+      breaches: { events: Number(missed.events), incidents: Number(missed.incidents) },
+      oldest,
+    };
   }
 
   /**

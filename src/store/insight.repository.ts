@@ -1,8 +1,9 @@
 import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Incident } from '../domain/incident.js';
+import type { IncidentScope } from '../domain/policy.js';
 import type { Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
-import { fromRow } from './incident.repository.js';
+import { fromRow, visibleWhere } from './incident.repository.js';
 import { DAY_MS, INCIDENT_MEASURES, ROLLUP_TABLES, STINT_MEASURES } from './report-rollups.js';
 import type { Database } from './schema.js';
 
@@ -17,6 +18,8 @@ export interface PeriodFilter {
   requesterId?: number | undefined;
   /** The policy's scope: a vendor contact's vendor's incidents only. */
   vendorId?: number | undefined;
+  /** The policy's scope: confidential categories hidden from the reader, but for the incidents they still see. */
+  hidden?: IncidentScope['hidden'];
 }
 
 /** Reads for exports, reports and simulations: whole periods, page by page. */
@@ -39,6 +42,8 @@ export class InsightRepository {
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
     if (filter.vendorId !== undefined) q = q.where('vendor_id', '=', filter.vendorId);
+    const hidden = filter.hidden;
+    if (hidden?.categories.length) q = q.where((eb) => visibleWhere(eb, hidden));
     const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map(fromRow);
   }
@@ -129,6 +134,7 @@ export class ReportRepository {
     const filters = (q: SelectQueryBuilder<Database, never, object>) => {
       let out = q;
       if (f.category?.length) out = out.where(sql.ref('category'), 'in', f.category);
+      if (f.hidden?.categories.length) out = out.where(sql.ref('category'), 'not in', f.hidden.categories);
       if (f.priority?.length) out = out.where(sql.ref('priority'), 'in', f.priority);
       if (f.tier?.length) out = out.where(sql.ref('tier'), 'in', f.tier);
       return out;
@@ -189,6 +195,7 @@ export class ReportRepository {
       .where('created_at', '>=', f.from)
       .where('created_at', '<', f.to);
     if (f.category?.length) q = q.where('category', 'in', f.category);
+    if (f.hidden?.categories.length) q = q.where('category', 'not in', f.hidden.categories);
     if (f.priority?.length) q = q.where('priority', 'in', f.priority);
     if (f.tier?.length) q = q.where('tier', 'in', f.tier);
     let values: number[];

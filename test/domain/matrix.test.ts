@@ -299,3 +299,49 @@ describe('diffMatrices', () => {
     ]);
   });
 });
+
+describe('confidential categories in the matrix', () => {
+  const breach = (m: MatrixDefinition) => m.categories.findIndex((c) => c.key === 'data-security-breach');
+
+  it('names an unknown or repeated tier at its exact place', () => {
+    const m = seedCopy();
+    const i = breach(m);
+    m.categories[i]!.confidential = { tiers: ['L2', 'L9', 'L2'], users: [3, 3] };
+    expect(problemsOf(m)).toEqual([
+      { path: `categories[${i}].confidential.tiers[1]`, message: 'unknown tier "L9"' },
+      { path: `categories[${i}].confidential.tiers[2]`, message: 'tier "L2" is named twice' },
+      { path: `categories[${i}].confidential.users[1]`, message: 'user 3 is named twice' },
+    ]);
+  });
+
+  it('stores `true` from earlier matrices as nobody named, and keeps the named tiers and users', () => {
+    const m = seedCopy();
+    m.categories[0]!.confidential = true;
+    m.categories[1]!.confidential = { tiers: ['L3'], users: [12] };
+    const valid = validateMatrix(m);
+    expect(valid.categories[0]!.confidential).toEqual({ tiers: [], users: [] });
+    expect(valid.categories[1]!.confidential).toEqual({ tiers: ['L3'], users: [12] });
+  });
+
+  it('refuses unknown fields and non-numeric users in the shape', () => {
+    const m = seedCopy() as unknown as { categories: Array<Record<string, unknown>> };
+    m.categories[0]!.confidential = { tiers: ['L2'], users: ['boss@example.org'] };
+    expect(matrixDefinitionSchema.safeParse(m).success).toBe(false);
+    m.categories[0]!.confidential = { tiers: ['L2'], groups: [] };
+    expect(matrixDefinitionSchema.safeParse(m).success).toBe(false);
+  });
+
+  it('shows a change of who may see a category in the diff', () => {
+    const before = seedCopy();
+    const after = seedCopy();
+    after.categories[breach(after)]!.confidential = { tiers: ['L3'], users: [4] };
+    expect(diffMatrices(before, after)).toEqual([
+      {
+        kind: 'changed',
+        path: 'categories.data-security-breach',
+        before: expect.objectContaining({ confidential: { tiers: ['L2', 'L3'], users: [] } }),
+        after: expect.objectContaining({ confidential: { tiers: ['L3'], users: [4] } }),
+      },
+    ]);
+  });
+});

@@ -20,6 +20,7 @@ function richMatrix(): MatrixDefinition {
   const m = seedCopy();
   m.categories[0]!.description = { fr: 'Logiciels « métier » et bureautique', en: 'Business and office software' };
   m.categories[1]!.confidential = false;
+  m.categories[3]!.confidential = { tiers: ['L2', 'LX'], users: [7, 12] };
   m.cells[0]!.mandatory = [0];
   m.cells[1]!.reopenLimit = 2;
   m.cells[3]!.actions[0] = { fr: '=Vérifier le câblage\u00a0; noter l’état', en: '+Check the cabling' };
@@ -134,6 +135,21 @@ describe('matrix files', () => {
     const third = problemsOf(await rejection(() => matrixFromCsv(lines.join('\r\n'))));
     expect(third).toEqual([
       expect.stringMatching(/^row 27, column "acknowledge": "fifteen minutes" is not a positive ISO 8601 duration/),
+    ]);
+  });
+
+  it('writes who may see a confidential category in one cell and names a bad one by row and column', async () => {
+    const csv = matrixToCsv(richMatrix()).replace(/^\uFEFF/, '');
+    expect(csv).toContain('category,data-security-breach,');
+    expect(csv).toMatch(/\r\ncategory,data-security-breach,[^\r]*,"L2, L3",/);
+    expect(csv).toMatch(/\r\ncategory,cloud-service-interruption,[^\r]*,"L2, LX, user:7, user:12",/);
+    const unknownTier = csv.replace('"L2, L3"', '"L2, L9"');
+    expect(problemsOf(await rejection(() => matrixFromCsv(unknownTier)))).toEqual([
+      expect.stringMatching(/^row 8, column "confidential": unknown tier "L9"/),
+    ]);
+    const garbled = csv.replace('"L2, L3"', '"L2, user:me"');
+    expect(problemsOf(await rejection(() => matrixFromCsv(garbled)))).toEqual([
+      expect.stringMatching(/^row 8, column "confidential": "user:me" is neither a tier key nor user:ID/),
     ]);
   });
 

@@ -15,7 +15,8 @@ import {
   type IncidentEvent,
   type IncidentEventKind,
 } from '../../src/domain/incident.js';
-import { can, type Actor, type Permission } from '../../src/domain/policy.js';
+import { can, confidentialRules, type Actor, type Permission } from '../../src/domain/policy.js';
+import { SEED_MATRIX } from '../../src/domain/seed-matrix.js';
 import { verifyAuditChains } from '../../src/services/audit.service.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
@@ -143,6 +144,8 @@ function expectValidState(i: Incident, tiers: string[]) {
   expect(i.seq).toBeGreaterThanOrEqual(1);
 }
 
+const SEED_RULES = confidentialRules(SEED_MATRIX);
+
 /** Every event with an actor was allowed to that actor on the incident as it stood before the command. */
 function expectPolicyKept(events: IncidentEvent[], actors: Map<number, Actor>) {
   let state: Incident | undefined;
@@ -163,7 +166,7 @@ function expectPolicyKept(events: IncidentEvent[], actors: Map<number, Actor>) {
         if (data.requesterId !== actor.id) expect(can(actor, 'incident.create_on_behalf'), 'created on behalf').toBe(true);
       } else {
         expect(
-          can(actor, permission!, before),
+          can(actor, permission!, before!, SEED_RULES),
           `${actor.role} ${actor.tiers} ${e.kind} at ${before?.tier}/${before?.status}`,
         ).toBe(true);
       }

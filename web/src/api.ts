@@ -149,7 +149,7 @@ export interface Matrix {
   createdBy: number | null;
   comment?: string | null;
   tiers: Array<{ key: string; name: Localized; description: Localized }>;
-  categories: Array<{ key: string; name: Localized; description?: Localized; confidential?: boolean }>;
+  categories: Array<{ key: string; name: Localized; description?: Localized; confidential?: boolean | { tiers: string[]; users: number[] } }>;
   cells: Array<{ category: string; tier: string; actions: Localized[]; mandatory?: number[] }>;
   sla: Array<{ tier: string; priority: string; category?: string; acknowledge: string; resolve: string }>;
   [more: string]: unknown;

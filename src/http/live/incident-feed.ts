@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { incidentScope, inScope, type Actor } from '../../domain/policy.js';
+import { incidentScope, inScope, type Actor, type ConfidentialRules } from '../../domain/policy.js';
 import type { Database } from '../../store/schema.js';
 
 export interface FeedSubscriber {
@@ -23,6 +23,8 @@ export class IncidentFeed {
 
   constructor(
     private readonly db: Kysely<Database>,
+    /** The current matrix's confidential categories, read once per poll. */
+    private readonly rules: () => Promise<ConfidentialRules>,
     private readonly intervalMs = 1000,
     private readonly lookBack = 200,
   ) {}
@@ -61,7 +63,15 @@ export class IncidentFeed {
       const rows = await this.db
         .selectFrom('incident_events as e')
         .innerJoin('incidents as i', 'i.id', 'e.incident_id')
-        .select(['e.id as id', 'e.incident_id as incidentId', 'i.requester_id as requesterId', 'i.vendor_id as vendorId'])
+        .select([
+          'e.id as id',
+          'e.incident_id as incidentId',
+          'i.requester_id as requesterId',
+          'i.assignee_id as assigneeId',
+          'i.category as category',
+          'i.tier as tier',
+          'i.vendor_id as vendorId',
+        ])
         .where('e.id', '>', from)
         .orderBy('e.id')
         .limit(5000)
@@ -73,12 +83,20 @@ export class IncidentFeed {
       if (rows.length) this.cursor = Math.max(this.cursor, Number(rows.at(-1)!.id));
       for (const id of this.recent) if (id <= this.cursor - this.lookBack) this.recent.delete(id);
       if (fresh.length === 0) return;
+      const rules = await this.rules();
+      // Visibility is judged on the incident as it stands now: one moved out of sight is no longer announced.
+      const incidents = fresh.map((r) => ({
+        id: Number(r.incidentId),
+        category: r.category,
+        tier: r.tier,
+        requesterId: Number(r.requesterId),
+        assigneeId: r.assigneeId == null ? null : Number(r.assigneeId),
+        vendorId: r.vendorId == null ? null : Number(r.vendorId),
+      }));
       for (const subscriber of this.subscribers) {
-        const scope = incidentScope(subscriber.actor);
+        const scope = incidentScope(subscriber.actor, rules);
         const ids = new Set<number>();
-        for (const r of fresh)
-          if (inScope(scope, { requesterId: Number(r.requesterId), vendorId: r.vendorId == null ? null : Number(r.vendorId) }))
-            ids.add(Number(r.incidentId));
+        for (const i of incidents) if (inScope(scope, i)) ids.add(i.id);
         if (ids.size) subscriber.send([...ids]);
       }
     } finally {

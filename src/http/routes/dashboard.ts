@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services/context.js';
 import { errorResponses, incidentOut, incidentSchema, iso } from '../schemas.js';
-import { fromRow } from '../../store/incident.repository.js';
+import { deskOverview } from '../../services/incident.service.js';
+import { actorOf } from '../auth.js';
 
 const DAY = 86_400_000;
 
@@ -36,43 +37,13 @@ export function dashboardRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const db = services.store.db;
         const since = request.query.since ? Date.parse(request.query.since) : services.clock.now() - DAY;
-        const open = await db
-          .selectFrom('incidents')
-          .select(['tier', 'category', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('is_open', '=', 1)
-          .groupBy(['tier', 'category'])
-          .execute();
-        const missed = await db
-          .selectFrom('incident_events')
-          .select([
-            (eb) => eb.fn.countAll<number>().as('events'),
-            (eb) => eb.fn.count<number>('incident_id').distinct().as('incidents'),
-          ])
-          .where('kind', '=', 'deadline_missed')
-          .where('at', '>=', since)
-          .executeTakeFirstOrThrow();
-        const tiers = [...new Set(open.map((r) => r.tier))].sort();
-        const oldest = await Promise.all(
-          tiers.map(async (tier) => {
-            const row = await db
-              .selectFrom('incidents')
-              .selectAll()
-              .where('is_open', '=', 1)
-              .where('tier', '=', tier)
-              .orderBy('created_at')
-              .orderBy('id')
-              .limit(1)
-              .executeTakeFirstOrThrow();
-            return { tier, incident: incidentOut(fromRow(row)) };
-          }),
-        );
+        const view = await deskOverview(services, actorOf(request), since);
         return {
           since: iso(since)!,
-          open: open.map((r) => ({ tier: r.tier, category: r.category, count: Number(r.n) })),
-          breaches: { events: Number(missed.events), incidents: Number(missed.incidents) },
-          oldest,
+          open: view.open,
+          breaches: view.breaches,
+          oldest: view.oldest.map(({ tier, incident }) => ({ tier, incident: incidentOut(incident) })),
         };
       },
     );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Services } from '../../services/context.js';
+import { currentConfidentialRules } from '../../services/matrix.service.js';
 import { actorOf } from '../auth.js';
 import { IncidentFeed } from '../live/incident-feed.js';
 import { errorResponses } from '../schemas.js';
@@ -10,7 +11,7 @@ import { errorResponses } from '../schemas.js';
  */
 export function streamRoutes(services: Services, opts: { intervalMs?: number } = {}): FastifyPluginAsyncZod {
   return async (app) => {
-    const feed = new IncidentFeed(services.store.db, opts.intervalMs);
+    const feed = new IncidentFeed(services.store.db, () => currentConfidentialRules(services), opts.intervalMs);
     const open = new Set<() => void>();
     // Long-lived responses would otherwise hold server.close() until they end.
     app.addHook('preClose', async () => {

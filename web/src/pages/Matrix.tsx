@@ -201,7 +201,10 @@ export function MatrixPage() {
           <tbody>
             {m.categories.map((category) => (
               <tr key={category.key}>
-                <th scope="row">{l(category.name)}</th>
+                <th scope="row">
+                  {l(category.name)}
+                  {category.confidential && <Confidential rule={category.confidential} />}
+                </th>
                 {m.tiers.map((tier) => {
                   const cell = m.cells.find((c) => c.category === category.key && c.tier === tier.key);
                   if (!cell) return <td key={tier.key} />;
@@ -270,5 +273,18 @@ export function MatrixPage() {
         )}
       </section>
     </section>
+  );
+}
+
+/** Who sees a confidential category's incidents besides those working them: its tiers and named people. */
+function Confidential({ rule }: { rule: boolean | { tiers: string[]; users: number[] } }) {
+  const { t } = useT();
+  const named = typeof rule === 'object' ? rule : { tiers: [], users: [] };
+  const who = [...named.tiers, ...(named.users.length ? [t('matrix.namedUsers', { n: named.users.length })] : [])];
+  return (
+    <small className="confidential">
+      {t('matrix.confidential')}
+      {who.length ? ` · ${who.join(', ')}` : ''}
+    </small>
   );
 }
