@@ -499,6 +499,26 @@ describe.each(ENGINES)('vendors on %s', (engine) => {
       ).toBe('done');
     });
 
+    it('sees a confidential incident once it is handed to its vendor, and its link works', async () => {
+      await t.api('PATCH', `/api/v1/vendors/${v.id}`, {
+        as: admin,
+        body: { categories: ['network-downtime', 'data-security-breach'] },
+      });
+      const breach = await incident({ category: 'data-security-breach', title: 'Fuite de données' });
+      expectError(await t.api('GET', `/api/v1/incidents/${breach}`, { as: contact }), 404, 'not_found');
+      expect(
+        (await t.api('POST', `/api/v1/incidents/${breach}/engage-vendor`, { as: admin, body: { vendorId: v.id } })).status,
+      ).toBe(200);
+      expect((await t.api('GET', `/api/v1/incidents/${breach}`, { as: contact })).status).toBe(200);
+      expect((await t.api('GET', '/api/v1/incidents?text=Fuite', { as: contact })).body.items.map((i: Json) => i.id)).toEqual([
+        breach,
+      ]);
+      // Managers are not named for the category: they still do not see it.
+      expectError(await t.api('GET', `/api/v1/incidents/${breach}`, { as: manager }), 404, 'not_found');
+      const { token } = vendorLink(t.palier.services, { incidentId: breach, vendorId: v.id });
+      expect((await t.api('POST', `/api/v1/vendor-portal/${token}/acknowledge`, { body: { ticket: 'SEC-1' } })).status).toBe(200);
+    });
+
     it('needs a vendor: a vendor contact without one, or another role with one, is refused', async () => {
       const before = await t.count('users');
       expectError(
