@@ -34,6 +34,8 @@ export const PERMISSIONS = [
   'token.manage',
   'integration.manage',
   'dashboard.read',
+  'team.read',
+  'team.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -70,6 +72,9 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'integration.manage': (a) => a.role === 'admin',
   // Counts over every incident: for those who run the desk.
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
+  // Staff need to know who to call at each tier; who is in a team is decided by administrators.
+  'team.read': isStaff,
+  'team.manage': (a) => a.role === 'admin',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportRepository } from '../../src/store/insight.repository.js';
 import { backfill } from '../../src/store/migrations/0005_report_figures.js';
-import { backfillVendors } from '../../src/store/migrations/0008_vendor_figures.js';
+import { backfillVendors } from '../../src/store/migrations/0010_vendor_figures.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { loadFixture, T0, T1, TestClock } from '../insight/fixture.js';

@@ -104,7 +104,7 @@ export async function backfill(db: Kysely<Database>): Promise<void> {
       db,
       incidents.map((i) => incidentFigures(i, byIncident.get(i.id) ?? [], matrices.get(i.matrixVersion)!, now)),
       200,
-      false, // vendor figures come with migration 0008
+      false, // vendor figures come with migration 0010
     );
     after = incidents.at(-1)!.id;
   }
