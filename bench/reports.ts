@@ -135,7 +135,8 @@ export function buildPool(matrix: Matrix, requesterId: number, agentId: number):
       if (random() < 0.85) run({ type: 'vendor_done', note: 'fixed' }, Math.floor(random() * 8 * HOUR));
     }
     const fate = random();
-    if (fate < 0.08 && incident.status !== 'pending') run({ type: 'pend', reason: 'requester', note: 'waiting' }, Math.floor(random() * HOUR));
+    if (fate < 0.08 && incident.status !== 'pending')
+      run({ type: 'pend', reason: 'requester', note: 'waiting' }, Math.floor(random() * HOUR));
     else if (fate > 0.12) {
       run({ type: 'resolve', resolution: 'fixed' }, Math.floor(random() * 20 * HOUR));
       if (random() < 0.05) {

@@ -305,10 +305,7 @@ export class ReportRepository {
 
   /** Hand-overs of the period's incidents, narrowed by category, priority and `tier` (the tier that handed over, or the incident's current one). */
   private engagements(f: PeriodFilter, tier: 'tier' | 'incident_tier') {
-    let q = this.db
-      .selectFrom('vendor_engagement_figures')
-      .where('created_at', '>=', f.from)
-      .where('created_at', '<', f.to);
+    let q = this.db.selectFrom('vendor_engagement_figures').where('created_at', '>=', f.from).where('created_at', '<', f.to);
     if (f.category?.length) q = q.where('category', 'in', f.category);
     if (f.priority?.length) q = q.where('priority', 'in', f.priority);
     if (f.tier?.length) q = q.where(tier, 'in', f.tier);
@@ -327,7 +324,11 @@ export class ReportRepository {
         .orderBy('incident_id', 'desc')
         .limit(1)
         .executeTakeFirst();
-      out.set(id, { name: row?.vendor_name ?? '', ackTarget: row?.ack_target ?? null, resolveTarget: row?.resolve_target ?? null });
+      out.set(id, {
+        name: row?.vendor_name ?? '',
+        ackTarget: row?.ack_target ?? null,
+        resolveTarget: row?.resolve_target ?? null,
+      });
     }
     return out;
   }
@@ -410,7 +411,11 @@ export class ReportRepository {
       .execute();
     const latest = await this.latest(rows.map((r) => Number(r.vendor_id)));
     return {
-      byVendor: rows.map((r) => ({ vendorId: Number(r.vendor_id), name: latest.get(Number(r.vendor_id))!.name, reached: Number(r.reached) })),
+      byVendor: rows.map((r) => ({
+        vendorId: Number(r.vendor_id),
+        name: latest.get(Number(r.vendor_id))!.name,
+        reached: Number(r.reached),
+      })),
       handedOver: rows.reduce((sum, r) => sum + Number(r.handed_over ?? 0), 0),
     };
   }

@@ -254,7 +254,11 @@ export interface LoadedFixture {
  * Creates the incidents and plays every step in time order: the clock is set to the step's instant,
  * the worker runs where the plan says, commands go through the incident use case as an administrator.
  */
-export async function loadFixture(t: TestServer, clock: TestClock, scenarios: readonly Scenario[] = SCENARIOS): Promise<LoadedFixture> {
+export async function loadFixture(
+  t: TestServer,
+  clock: TestClock,
+  scenarios: readonly Scenario[] = SCENARIOS,
+): Promise<LoadedFixture> {
   const requester = await t.user('requester');
   const admin = await t.user('admin');
   const asRequester: Actor = { id: requester.id, role: 'requester', tiers: [] };

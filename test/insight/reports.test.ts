@@ -9,7 +9,9 @@ const PERIODS = [
   ['whole days', `from=${PERIOD.from}&to=${PERIOD.to}`, `from=${VENDOR_PERIOD.from}&to=${VENDOR_PERIOD.to}`],
   ['partial days', 'from=2026-03-03T07:30:00Z&to=2026-03-04T12:00:00Z', 'from=2026-03-17T07:30:00Z&to=2026-03-18T12:00:00Z'],
 ] as const;
-const CASES = ENGINES.flatMap((engine) => PERIODS.map(([name, period, vendorPeriod]) => [engine, name, period, vendorPeriod] as const));
+const CASES = ENGINES.flatMap((engine) =>
+  PERIODS.map(([name, period, vendorPeriod]) => [engine, name, period, vendorPeriod] as const),
+);
 
 // Every expected figure below is worked out by hand from the scenario table in fixture.ts.
 describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s', (engine, _name, period, vendorPeriod) => {
@@ -120,7 +122,15 @@ describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s',
     expect(await report('vendors', vendorPeriod)).toEqual([acme, bolt]);
     // The tier filter keeps the hand-overs made at that tier: V1 x2 and V3 at LX.
     expect(await report('vendors', `${vendorPeriod}&tier=LX`)).toEqual([
-      expect.objectContaining({ vendorId: ACME, engagements: 3, incidents: 3, reachedTop: 3, ackMet: 2, ackMissed: 1, resolved: 3 }),
+      expect.objectContaining({
+        vendorId: ACME,
+        engagements: 3,
+        incidents: 3,
+        reachedTop: 3,
+        ackMet: 2,
+        ackMissed: 1,
+        resolved: 3,
+      }),
     ]);
     expect(await report('vendors', `${vendorPeriod}&category=${CLOUD}`)).toEqual([
       expect.objectContaining({ vendorId: BOLT, engagements: 2, acknowledged: 1, ackMissed: 1, resolveMissed: 1 }),

@@ -1,7 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services/context.js';
-import { escalationReport, slaReport, tierTimeReport, timesReport, vendorReport, volumeReport } from '../../services/report.service.js';
+import {
+  escalationReport,
+  slaReport,
+  tierTimeReport,
+  timesReport,
+  vendorReport,
+  volumeReport,
+} from '../../services/report.service.js';
 import { actorOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { periodFilter, periodQuery } from './period.js';
