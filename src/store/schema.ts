@@ -16,6 +16,7 @@ export interface Database {
   intake_correlations: IntakeCorrelationsTable;
   incident_figures: IncidentFiguresTable;
   incident_stint_figures: IncidentStintFiguresTable;
+  vendor_engagement_figures: VendorEngagementFiguresTable;
   report_incidents_daily: ReportIncidentsDailyTable;
   report_stints_daily: ReportStintsDailyTable;
   teams: TeamsTable;
@@ -177,6 +178,30 @@ export interface IncidentStintFiguresTable {
   exit: string | null; // 'hand' | 'missed' | 'other' | 'handed_back'
   wall_ms: number | null;
   business_ms: number | null;
+  ack_met: number | null;
+  resolve_met: number | null;
+}
+
+/** One row per hand-over of an incident to a vendor (src/domain/incident-figures.ts). */
+export interface VendorEngagementFiguresTable {
+  incident_id: number;
+  n: number;
+  vendor_id: number;
+  vendor_name: string;
+  category: string;
+  priority: string;
+  /** The tier that handed over. */
+  tier: string;
+  /** The incident's current tier. */
+  incident_tier: string;
+  created_at: number;
+  engaged_at: number;
+  first_for_vendor: number;
+  reached_top: number;
+  ack_target: string | null;
+  resolve_target: string | null;
+  ack_ms: number | null;
+  resolve_ms: number | null;
   ack_met: number | null;
   resolve_met: number | null;
 }

@@ -341,6 +341,10 @@ const TABLE: Record<string, Row> = {
     expect: readers(200),
     prepare: async () => ({ path: '/api/v1/reports/escalations?from=2020-01-01&to=2100-01-01' }),
   },
+  'GET /api/v1/reports/vendors': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/vendors?from=2020-01-01&to=2100-01-01' }),
+  },
   'GET /api/v1/reports/tier-time': {
     expect: readers(200),
     prepare: async () => ({ path: '/api/v1/reports/tier-time?from=2020-01-01&to=2100-01-01' }),

@@ -8,6 +8,7 @@ import { IncidentPage } from './pages/Incident';
 import { MatrixPage } from './pages/Matrix';
 import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
+import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
 import { UsersPage } from './pages/Users';
 import { SessionProvider, useSession } from './session';
@@ -65,6 +66,7 @@ function Shell() {
             {link('/report', t('nav.report'))}
             {link('/portal', t('nav.portal'))}
             {link('/matrix', t('nav.matrix'))}
+            {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
           </ul>
         </nav>
@@ -101,6 +103,7 @@ function Shell() {
           <Route path="/portal" element={<PortalPage />} />
           <Route path="/matrix" element={<MatrixPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
