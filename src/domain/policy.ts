@@ -34,6 +34,8 @@ export const PERMISSIONS = [
   'token.manage',
   'integration.manage',
   'dashboard.read',
+  'notification.manage',
+  'delivery.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -70,6 +72,10 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'integration.manage': (a) => a.role === 'admin',
   // Counts over every incident: for those who run the desk.
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
+  // Channels hold webhook secrets and decide where incident details leave Palier.
+  'notification.manage': (a) => a.role === 'admin',
+  // What was sent, to whom, and what failed: for those who run the desk.
+  'delivery.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
 export function can(actor: Actor, permission: Permission, incident?: Incident): boolean {
