@@ -1,0 +1,173 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentReference } from '../../src/notify/mail-references.js';
+import { ENGINES } from '../helpers/engines.js';
+import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
+import { newIntegration } from '../intake/helpers.js';
+import { notifyConfig, startSmtpSink, type SmtpSink } from './helpers.js';
+
+const PUBLIC_URL = 'https://palier.example.org';
+
+describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
+  let t: TestServer;
+  let sink: SmtpSink;
+  let smtp: Transporter;
+  let intakeAddress: string;
+  let requester: TestUser;
+  let agentL1: TestUser;
+  let agentL2fr: TestUser;
+  let agentL2en: TestUser;
+
+  const to = (user: TestUser) => sink.messages.filter((m) => m.to.includes(user.email));
+  const dispatch = () => t.palier.dispatcher.runOnce();
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await startServer(engine, {
+      config: {
+        publicUrl: PUBLIC_URL,
+        notify: notifyConfig({ smtpUrl: `smtp://127.0.0.1:${sink.port}`, mailFrom: 'Palier <palier@palier.example.org>' }),
+        intake: {
+          smtpHost: '127.0.0.1',
+          smtpPort: 0,
+          smtpMaxBytes: 1024 * 1024,
+          sweepMs: 30_000,
+          imap: false,
+          ratePerMinute: 1000,
+        },
+      },
+    });
+    const admin = await t.user('admin');
+    const integration = await newIntegration(t, admin, {
+      kind: 'email',
+      name: 'Helpdesk',
+      address: 'helpdesk@palier.example.org',
+    });
+    intakeAddress = `incidents+${integration.key}@palier.example.org`;
+    smtp = nodemailer.createTransport({ host: '127.0.0.1', port: t.palier.intake.smtpPort!, secure: false, ignoreTLS: true });
+    requester = await t.user('requester', { locale: 'en' });
+    agentL1 = await t.user('agent', { tiers: ['L1'], locale: 'fr' });
+    agentL2fr = await t.user('agent', { tiers: ['L2'], locale: 'fr' });
+    agentL2en = await t.user('agent', { tiers: ['L2', 'L3'], locale: 'en' });
+  });
+  afterAll(async () => {
+    smtp?.close();
+    await t?.close();
+    await sink?.close();
+  });
+
+  it('mails the new tier on escalation, each member in their language, threaded under the incident, and takes the reply as a comment', async () => {
+    const created = await t.api('POST', '/api/v1/incidents', {
+      as: requester,
+      body: {
+        title: 'Switch <core-2> down',
+        description: 'Building B has no network',
+        category: 'network-downtime',
+        impact: 2,
+        urgency: 2,
+      },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as number;
+    await dispatch();
+    // Creation: the L1 team hears of it, nobody else.
+    expect(to(agentL1)).toHaveLength(1);
+    expect(to(agentL1)[0]!.mail.subject).toBe(
+      `[Palier #${id}] Switch <core-2> down - Nouvel incident ${created.body.priority} au niveau L1`,
+    );
+    expect(sink.messages.map((m) => m.to).flat()).toEqual([agentL1.email]);
+
+    expect((await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: agentL1 })).status).toBe(200);
+    expect(
+      (await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: agentL1, body: { reason: 'Needs the network team' } }))
+        .status,
+    ).toBe(200);
+    await dispatch();
+
+    const [fr] = to(agentL2fr);
+    const [en] = to(agentL2en);
+    expect(to(agentL2fr)).toHaveLength(1);
+    expect(to(agentL2en)).toHaveLength(1);
+    expect(fr!.to).toEqual([agentL2fr.email]);
+    expect(en!.to).toEqual([agentL2en.email]);
+    expect(fr!.from).toBe('palier@palier.example.org');
+    expect(fr!.mail.subject).toBe(`[Palier #${id}] Switch <core-2> down - Escaladé de L1 à L2 : Needs the network team`);
+    expect(en!.mail.subject).toBe(`[Palier #${id}] Switch <core-2> down - Escalated from L1 to L2: Needs the network team`);
+    expect(fr!.mail.text).toContain(`Voir l’incident: ${PUBLIC_URL}/incidents/${id}`);
+    expect(en!.mail.text).toContain(`Open the incident: ${PUBLIC_URL}/incidents/${id}`);
+    expect(en!.mail.html).toContain(`<a href="${PUBLIC_URL}/incidents/${id}">`);
+    // The title is text, never markup.
+    expect(en!.mail.html).toContain('Switch &lt;core-2&gt; down');
+    expect(en!.mail.html).not.toContain('<core-2>');
+    const { signer, site } = t.palier.services;
+    const root = incidentReference(signer, id, site.mailDomain);
+    expect(site.mailDomain).toBe('palier.example.org');
+    expect(en!.mail.messageId).toMatch(new RegExp(`^<incident-${id}\\.[\\w-]{22}\\.d\\d+@palier\\.example\\.org>$`));
+    expect(en!.mail.inReplyTo).toBe(root);
+    expect(en!.mail.references).toContain(root);
+    expect(en!.mail.headers.get('auto-submitted')).toBe('auto-generated');
+    // The requester is told of the acknowledgement, in English; the actor hears nothing of their own escalation.
+    expect(to(requester).map((m) => m.mail.subject)).toEqual([`[Palier #${id}] Switch <core-2> down - Incident acknowledged`]);
+    expect(to(agentL1)).toHaveLength(1);
+
+    // Replying to the notification, as any mail client does, lands as a comment by that agent.
+    await smtp.sendMail({
+      from: agentL2en.email,
+      to: intakeAddress,
+      subject: `Re: ${en!.mail.subject}`,
+      text: `Replacing the line card now.\n\nOn Sun, Palier wrote:\n> ${en!.mail.subject}`,
+      inReplyTo: en!.mail.messageId,
+      references: [...[en!.mail.references ?? []].flat(), en!.mail.messageId!],
+    });
+    const events = await t.palier.services.incidents.events(id);
+    const comment = events.find((e) => e.kind === 'commented');
+    expect(comment).toMatchObject({ actorId: agentL2en.id, data: { body: 'Replacing the line card now.' } });
+
+    const deliveries = await t.api('GET', `/api/v1/deliveries?incident=${id}&status=sent`, { as: await t.user('manager') });
+    expect(deliveries.status).toBe(200);
+    expect(deliveries.body.items.map((d: { recipient: string }) => d.recipient).sort()).toEqual(
+      [agentL1, agentL2fr, agentL2en, requester].map((u) => `email:${u.email}`).sort(),
+    );
+    for (const d of deliveries.body.items) expect(d.idempotencyKey).toMatch(/^outbox:\d+:email:/);
+  });
+
+  it('mails the requester when the incident is resolved, and sends an e-mail channel its list', async () => {
+    const admin = await t.user('admin');
+    const channel = await t.api('POST', '/api/v1/notification-channels', {
+      as: admin,
+      body: {
+        name: 'Network managers',
+        kind: 'email',
+        target: 'noc@example.org, Head.Of.Net@example.org',
+        events: ['resolved'],
+        locale: 'en',
+        categories: ['network-downtime'],
+      },
+    });
+    expect(channel.status).toBe(201);
+    expect(channel.body).toMatchObject({ target: 'noc@example.org, head.of.net@example.org', secret: null, signed: false });
+    const id = (
+      await t.api('POST', '/api/v1/incidents', {
+        as: requester,
+        body: { title: 'Wi-Fi drops', description: 'Every 5 minutes', category: 'network-downtime', impact: 3, urgency: 3 },
+      })
+    ).body.id as number;
+    await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: agentL1 });
+    await t.api('POST', `/api/v1/incidents/${id}/start`, { as: agentL1 });
+    expect(
+      (await t.api('POST', `/api/v1/incidents/${id}/resolve`, { as: agentL1, body: { resolution: 'Firmware updated' } })).status,
+    ).toBe(200);
+    const before = sink.messages.length;
+    await dispatch();
+    const fresh = sink.messages.slice(before);
+    const list = fresh.find((m) => m.to.includes('noc@example.org'));
+    expect(list!.to.sort()).toEqual(['head.of.net@example.org', 'noc@example.org']);
+    expect(list!.mail.subject).toBe(`[Palier #${id}] Wi-Fi drops - Incident resolved: Firmware updated`);
+    // The requester got one message for the acknowledgement and the resolution together (same window).
+    const mine = fresh.filter((m) => m.to.includes(requester.email));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.mail.subject).toBe(`[Palier #${id}] Wi-Fi drops - 2 updates`);
+    expect(mine[0]!.mail.text).toContain('Incident acknowledged');
+    expect(mine[0]!.mail.text).toContain('Incident resolved: Firmware updated');
+  });
+});
