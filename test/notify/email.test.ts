@@ -1,10 +1,15 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../src/notify/dispatcher.js';
 import { incidentReference } from '../../src/notify/mail-references.js';
+import type { ContactDirectory } from '../../src/notify/recipients.js';
+import { actOnIncident } from '../../src/services/incident.service.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 import { newIntegration } from '../intake/helpers.js';
 import { notifyConfig, startSmtpSink, type SmtpSink } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const PUBLIC_URL = 'https://palier.example.org';
 
@@ -169,5 +174,62 @@ describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
     expect(mine[0]!.mail.subject).toBe(`[Palier #${id}] Wi-Fi drops - 2 updates`);
     expect(mine[0]!.mail.text).toContain('Incident acknowledged');
     expect(mine[0]!.mail.text).toContain('Incident resolved: Firmware updated');
+  });
+
+  it('reaches a team through its mailbox and its on-call person when the directory knows them, and the vendor it is handed to', async () => {
+    const onCall = { userId: agentL2en.id, name: 'On call', email: 'oncall.l2@example.org', locale: 'en' as const };
+    const calls: Array<[string, number]> = [];
+    const directory: ContactDirectory = {
+      async tierContacts(tier, at) {
+        calls.push([tier, at]);
+        return {
+          tier,
+          teams: [
+            {
+              id: 7,
+              name: `Team ${tier}`,
+              email: `team-${tier.toLowerCase()}@example.org`,
+              chatWebhookUrl: null,
+              onCall: tier === 'L2' ? onCall : null,
+              members: [{ userId: agentL2fr.id, name: 'Member', email: agentL2fr.email, locale: 'fr' }],
+              managers: [],
+            },
+          ],
+        };
+      },
+    };
+    const dispatcher = new Dispatcher(t.palier.services, notifyConfig({ smtpUrl: `smtp://127.0.0.1:${sink.port}` }), directory);
+    const id = (
+      await t.api('POST', '/api/v1/incidents', {
+        as: requester,
+        body: { title: 'SAN latency', description: 'Storage slow', category: 'network-downtime', impact: 2, urgency: 2 },
+      })
+    ).body.id as number;
+    await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: agentL1 });
+    await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: agentL1, body: { reason: 'Storage team' } });
+    const before = sink.messages.length;
+    await dispatcher.runOnce();
+    const fresh = sink.messages.slice(before).filter((m) => m.mail.subject?.includes('Escala'));
+    expect(
+      fresh
+        .map((m) => m.to)
+        .flat()
+        .sort(),
+    ).toEqual(['oncall.l2@example.org', 'team-l2@example.org']);
+    expect(calls.some(([tier]) => tier === 'L2')).toBe(true);
+
+    // Handed to a vendor: the vendor's address from the hand-off, in its language.
+    const manager = await t.user('manager');
+    await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: manager });
+    await actOnIncident(t.palier.services, { id: manager.id, role: 'manager', tiers: [] }, id, {
+      type: 'engage_vendor',
+      vendor: { id: 3, name: 'StoreCorp', email: 'support@storecorp.example', locale: 'en' },
+      note: 'Case opened by phone',
+    });
+    await sleep(5);
+    const mark = sink.messages.length;
+    await dispatcher.runOnce();
+    const vendorMail = sink.messages.slice(mark).find((m) => m.to.includes('support@storecorp.example'));
+    expect(vendorMail!.mail.subject).toBe(`[Palier #${id}] SAN latency - Handed to vendor StoreCorp: Case opened by phone`);
   });
 });
