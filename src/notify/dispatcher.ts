@@ -135,11 +135,29 @@ export class Dispatcher {
     ).map(channelOf);
     const plans = new Map<number, { event: NotifiedEvent; incidentId: number | null; targets: Target[] }>();
     for (const row of rows) {
-      const event = toNotified(JSON.parse(row.payload) as IncidentEvent);
-      const incident = row.incident_id == null ? undefined : await this.s.incidents.get(Number(row.incident_id));
-      const targets = incident ? await this.targetsOf(event, incident, channels, now) : [];
-      plans.set(Number(row.id), { event, incidentId: incident?.id ?? null, targets });
+      try {
+        const event = toNotified(JSON.parse(row.payload) as IncidentEvent);
+        const incident = row.incident_id == null ? undefined : await this.s.incidents.get(Number(row.incident_id));
+        const targets = incident ? await this.targetsOf(event, incident, channels, now) : [];
+        plans.set(Number(row.id), { event, incidentId: incident?.id ?? null, targets });
+      } catch (error) {
+        // One row that cannot be expanded (a directory down) waits its turn again; the others go on.
+        const attempts = row.attempts + 1;
+        const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+        await db
+          .updateTable('outbox')
+          .set({
+            attempts,
+            last_error: message,
+            ...(attempts >= this.config.maxAttempts ? { status: 'failed' } : { next_attempt_at: now + this.backoff(attempts) }),
+          })
+          .where('id', '=', row.id)
+          .where('status', '=', 'pending')
+          .execute();
+        this.options.log?.error({ err: error, outboxId: row.id }, 'notification expansion failed');
+      }
     }
+    if (plans.size === 0) return 0;
     return db.transaction().execute(async (trx) => {
       let q = trx
         .selectFrom('outbox')
@@ -289,6 +307,11 @@ export class Dispatcher {
     return [...out.values()];
   }
 
+  /** Delay before the next attempt after `attempts` failed ones: doubling, capped. */
+  private backoff(attempts: number): number {
+    return Math.min(this.config.backoffMaxMs, this.config.backoffBaseMs * 2 ** (attempts - 1));
+  }
+
   // ---- sending ---------------------------------------------------------------------------
 
   /** Claims due deliveries (a lease: a process that dies mid-send leaves them to be retried), sends them. */
@@ -338,7 +361,7 @@ export class Dispatcher {
     } catch (error) {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
       const failed = d.attempts >= this.config.maxAttempts;
-      const delay = Math.min(this.config.backoffMaxMs, this.config.backoffBaseMs * 2 ** (d.attempts - 1));
+      const delay = this.backoff(d.attempts);
       await db
         .updateTable('deliveries')
         .set(

@@ -172,7 +172,7 @@ export function renderSlack(c: MessageContext): Record<string, unknown> {
   const link = incidentLink(c);
   const title = `#${c.incident.id} ${c.incident.title}`;
   return {
-    text: `${title} - ${headline(c)}`,
+    text: slackEscape(`${title} - ${headline(c)}`),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*<${link}|${slackEscape(title)}>*` } },
       {

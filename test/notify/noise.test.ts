@@ -142,4 +142,35 @@ describe.each(ENGINES)('noise control on %s', (engine) => {
       /More than 3 messages in an hour/,
     );
   });
+
+  it('keeps an event whose recipients cannot be looked up for later, without holding up the others', async () => {
+    await channel('/data-security-breach', ['created']);
+    let down = true;
+    const users = new UserContactDirectory(t.palier.services);
+    const flaky = new Dispatcher(t.palier.services, notifyConfig({ smtpUrl: 'smtp://127.0.0.1:9', backoffBaseMs: 10 }), {
+      tierContacts: async (tier) => {
+        if (down) throw new Error('directory unavailable');
+        return users.tierContacts(tier);
+      },
+    });
+    const id = await newIncident('data-security-breach');
+    await flaky.runOnce();
+    const row = await t.palier.services.store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('incident_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, last_error: 'directory unavailable' });
+    expect(calls('/data-security-breach')).toHaveLength(0);
+    down = false;
+    await new Promise((r) => setTimeout(r, 20));
+    await flaky.runOnce(Date.now() + 1000);
+    expect(calls('/data-security-breach').map(kinds)).toEqual([['created']]);
+    const after = await t.palier.services.store.db
+      .selectFrom('outbox')
+      .select('status')
+      .where('id', '=', row.id)
+      .executeTakeFirstOrThrow();
+    expect(after.status).toBe('delivered');
+  });
 });

@@ -107,7 +107,7 @@ describe.each(ENGINES)('outbound webhooks on %s', (engine) => {
     const id = await newIncident({ ...incidentBody, title: 'Mail <relay> & queue' });
     await t.palier.dispatcher.runOnce();
     const slack = JSON.parse(on('/slack')[0]!.body);
-    expect(slack.text).toBe(`#${id} Mail <relay> & queue - Nouvel incident P1 au niveau L1`);
+    expect(slack.text).toBe(`#${id} Mail &lt;relay&gt; &amp; queue - Nouvel incident P1 au niveau L1`);
     expect(slack.blocks.map((b: { type: string }) => b.type)).toEqual(['section', 'section', 'context']);
     expect(slack.blocks[0].text).toEqual({
       type: 'mrkdwn',
