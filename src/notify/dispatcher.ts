@@ -200,12 +200,15 @@ export class Dispatcher {
     if (open) {
       const payload = JSON.parse(open.payload) as DeliveryPayload;
       if (!payload.events.some((e) => e.seq === event.seq)) payload.events.push(event);
-      await trx
+      // Only while nobody has claimed it for sending: otherwise the event would ride on a message already read.
+      const joined = await trx
         .updateTable('deliveries')
         .set({ payload: JSON.stringify(payload) })
         .where('id', '=', open.id)
-        .execute();
-      return;
+        .where('status', '=', 'pending')
+        .where('attempts', '=', 0)
+        .executeTakeFirst();
+      if (Number(joined.numUpdatedRows) === 1) return;
     }
     const recent = await trx
       .selectFrom('deliveries')
