@@ -26,6 +26,7 @@ type DeliveryRow = Selectable<Database['deliveries']>;
 export interface DeliveryPayload {
   incidentId: number;
   events: NotifiedEvent[];
+  chatUrl?: string;
 }
 
 /** One addressee of one event: a person's mailbox or a channel. */
@@ -34,6 +35,8 @@ interface Target {
   kind: ChannelKind;
   channelId: number | null;
   locale: Locale;
+  /** A team's chat room (incoming webhook) from the directory. */
+  chatUrl?: string;
 }
 
 export interface DispatcherOptions {
@@ -240,7 +243,11 @@ export class Dispatcher {
           : null,
         sent_at: null,
         created_at: now,
-        payload: JSON.stringify({ incidentId, events: [event] } satisfies DeliveryPayload),
+        payload: JSON.stringify({
+          incidentId,
+          events: [event],
+          ...(target.chatUrl ? { chatUrl: target.chatUrl } : {}),
+        } satisfies DeliveryPayload),
       })
       .execute();
   }
@@ -276,7 +283,21 @@ export class Dispatcher {
       case 'escalated':
       case 'handed_back':
       case 'reopened':
-        for (const t of await teams(tier)) teamAddressees(t).forEach(person);
+        for (const t of await teams(tier)) {
+          teamAddressees(t).forEach(person);
+          // The team's chat room hears of what arrives at its tier.
+          if (t.chatWebhookUrl) {
+            // The URL is a secret of its own: kept in the payload, never shown as the recipient.
+            const recipient = `chat:team:${t.id}`;
+            out.set(recipient, {
+              recipient,
+              kind: chatKind(t.chatWebhookUrl),
+              channelId: null,
+              locale: t.onCall?.locale ?? 'fr',
+              chatUrl: t.chatWebhookUrl,
+            });
+          }
+        }
         break;
       case 'acknowledged':
       case 'resolved':
@@ -422,7 +443,9 @@ export class Dispatcher {
       });
       return 'sent';
     }
-    if (!channel) return { dropped: 'No channel' };
+    // A team's chat room from the directory, or a channel.
+    const url = channel ? channel.target : (payload.chatUrl ?? null);
+    if (!url) return { dropped: 'No channel' };
     const body = JSON.stringify(
       d.kind === 'slack' ? renderSlack(ctx) : d.kind === 'teams' ? renderTeams(ctx) : renderWebhook(ctx, d.idempotency_key),
     );
@@ -433,7 +456,7 @@ export class Dispatcher {
       headers['X-Palier-Signature'] = `sha256=${signWebhook(secret, timestamp, body)}`;
     }
     // Checked again at every send: the name may resolve elsewhere now (DNS rebinding).
-    const checked = await this.guard.check(channel.target);
+    const checked = await this.guard.check(url);
     const res = await this.guard.post(checked, body, headers, this.config.timeoutMs);
     if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
     return 'sent';
@@ -457,6 +480,16 @@ export class Dispatcher {
 /** HMAC-SHA256 over "timestamp.body", hex: what a receiver recomputes to trust a webhook. */
 export function signWebhook(secret: string, timestamp: string, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+}
+
+/** Slack's incoming webhooks live under slack.com; other chat rooms are taken for Microsoft Teams. */
+function chatKind(url: string): 'slack' | 'teams' {
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host === 'slack.com' || host.endsWith('.slack.com') ? 'slack' : 'teams';
+  } catch {
+    return 'teams';
+  }
 }
 
 function toNotified(e: IncidentEvent): NotifiedEvent {

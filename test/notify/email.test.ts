@@ -7,7 +7,7 @@ import { actOnIncident } from '../../src/services/incident.service.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 import { newIntegration } from '../intake/helpers.js';
-import { notifyConfig, startSmtpSink, type SmtpSink } from './helpers.js';
+import { notifyConfig, startListener, startSmtpSink, type SmtpSink } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -179,6 +179,7 @@ describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
   it('reaches a team through its mailbox and its on-call person when the directory knows them, and the vendor it is handed to', async () => {
     const onCall = { userId: agentL2en.id, name: 'On call', email: 'oncall.l2@example.org', locale: 'en' as const };
     const calls: Array<[string, number]> = [];
+    const room = await startListener();
     const directory: ContactDirectory = {
       async tierContacts(tier, at) {
         calls.push([tier, at]);
@@ -189,7 +190,7 @@ describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
               id: 7,
               name: `Team ${tier}`,
               email: `team-${tier.toLowerCase()}@example.org`,
-              chatWebhookUrl: null,
+              chatWebhookUrl: tier === 'L2' ? `${room.url}/webhookb2/team-l2?token=s3cret` : null,
               onCall: tier === 'L2' ? onCall : null,
               members: [{ userId: agentL2fr.id, name: 'Member', email: agentL2fr.email, locale: 'fr' }],
               managers: [],
@@ -217,6 +218,16 @@ describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
         .sort(),
     ).toEqual(['oncall.l2@example.org', 'team-l2@example.org']);
     expect(calls.some(([tier]) => tier === 'L2')).toBe(true);
+    // The team's chat room gets a Teams card; the list of deliveries never shows its secret URL.
+    expect(room.received).toHaveLength(1);
+    expect(JSON.parse(room.received[0]!.body)).toMatchObject({
+      '@type': 'MessageCard',
+      sections: [{ activityTitle: 'Escalated from L1 to L2: Storage team' }],
+    });
+    await room.close();
+    const listed = await t.api('GET', `/api/v1/deliveries?incident=${id}`, { as: await t.user('admin') });
+    expect(listed.body.items.map((d: { recipient: string }) => d.recipient)).toContain('chat:team:7');
+    expect(JSON.stringify(listed.body)).not.toContain('s3cret');
 
     // Handed to a vendor: the vendor's address from the hand-off, in its language.
     const manager = await t.user('manager');
