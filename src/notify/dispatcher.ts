@@ -342,6 +342,15 @@ export class Dispatcher {
   async deliverDue(now: number): Promise<number> {
     const db = this.s.store.db;
     const lease = now + this.config.timeoutMs * 3;
+    // A plain read first: an idle poll must not take SQLite's write lock from the API.
+    const any = await db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (!any) return 0;
     const claimed = await db.transaction().execute(async (trx) => {
       let q = trx
         .selectFrom('deliveries')
