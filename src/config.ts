@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -151,7 +152,13 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
     .optional(),
   PALIER_MAIL_FROM: z.string().min(3).optional(),
-  PALIER_WEBHOOK_ALLOW: z.string().default(''),
+  PALIER_WEBHOOK_ALLOW: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.split(',').every((e) => validAllowEntry(e.trim())),
+      'PALIER_WEBHOOK_ALLOW must list CIDRs (10.0.0.0/8), addresses or host names, separated by commas',
+    ),
   PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   PALIER_NOTIFY_BACKOFF_SECONDS: z.coerce.number().min(0.01).max(3600).default(30),
   PALIER_NOTIFY_BACKOFF_MAX_SECONDS: z.coerce.number().min(0.01).max(86_400).default(3600),
@@ -159,6 +166,13 @@ const envSchema = z.object({
   PALIER_NOTIFY_HOURLY_CAP: z.coerce.number().int().min(1).max(1000).default(10),
   PALIER_NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 });
+
+/** An entry of the webhook allow-list: empty (ignored), a CIDR, an address or a host name. */
+function validAllowEntry(e: string): boolean {
+  if (e === '') return true;
+  if (e.includes('/')) return ipaddr.isValidCIDR(e);
+  return ipaddr.isValid(e) || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(e);
+}
 
 /** Hosts an identity provider may be reached at over plain http (a provider run beside Palier). */
 export const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);

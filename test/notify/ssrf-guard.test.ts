@@ -60,3 +60,22 @@ describe('outbound webhook address guard', () => {
     }
   });
 });
+
+describe('notification settings', () => {
+  it('reads the allow-list and the SMTP server, and refuses malformed ones at start', async () => {
+    const { loadConfig } = await import('../../src/config.js');
+    const c = loadConfig({
+      PALIER_WEBHOOK_ALLOW: '10.20.0.0/16, hooks.lan ,::1',
+      PALIER_SMTP_URL: 'smtp://mail.example.org:587',
+    });
+    expect(c.notify).toMatchObject({
+      webhookAllow: ['10.20.0.0/16', 'hooks.lan', '::1'],
+      smtpUrl: 'smtp://mail.example.org:587',
+      maxAttempts: 8,
+    });
+    expect(loadConfig({}).notify).toMatchObject({ webhookAllow: [], smtpUrl: null, groupWindowMs: 60_000, hourlyCap: 10 });
+    expect(() => loadConfig({ PALIER_WEBHOOK_ALLOW: '10.0.0.0/99' })).toThrow(/PALIER_WEBHOOK_ALLOW/);
+    expect(() => loadConfig({ PALIER_WEBHOOK_ALLOW: 'http://x' })).toThrow(/PALIER_WEBHOOK_ALLOW/);
+    expect(() => loadConfig({ PALIER_SMTP_URL: 'http://mail.example.org' })).toThrow(/PALIER_SMTP_URL/);
+  });
+});
