@@ -5,7 +5,7 @@ import { EscalationWorker } from './engine/worker.js';
 import { buildServer } from './http/server.js';
 import { startIntake, type IntakeRuntime } from './intake/runtime.js';
 import { Dispatcher } from './notify/dispatcher.js';
-import { UserContactDirectory, type ContactDirectory } from './notify/recipients.js';
+import { TeamContactDirectory, type ContactDirectory } from './notify/recipients.js';
 import { createServices, type Services } from './services/context.js';
 import { loadSecret } from './services/secret.js';
 import { ensureSeedMatrix } from './services/matrix.service.js';
@@ -40,7 +40,7 @@ export async function createPalier(config: Config, clock: Clock = systemClock, o
     const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });
     if (config.worker) worker.start();
     const intake = await startIntake(services, config, server.log);
-    const dispatcher = new Dispatcher(services, config.notify, options.directory ?? new UserContactDirectory(services), {
+    const dispatcher = new Dispatcher(services, config.notify, options.directory ?? new TeamContactDirectory(services), {
       log: server.log,
     });
     if (config.worker) dispatcher.start();

@@ -14,7 +14,7 @@ import { openStore } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { EscalationWorker } from '../engine/worker.js';
 import { Dispatcher } from '../notify/dispatcher.js';
-import { UserContactDirectory } from '../notify/recipients.js';
+import { TeamContactDirectory } from '../notify/recipients.js';
 import { verifyAuditChains } from '../services/audit.service.js';
 import { startIntake } from '../intake/runtime.js';
 
@@ -82,7 +82,7 @@ program
       error: (obj, msg) => console.error(msg, obj),
     });
     // And it sends the notifications the outbox holds.
-    const dispatcher = new Dispatcher(services, config.notify, new UserContactDirectory(services), {
+    const dispatcher = new Dispatcher(services, config.notify, new TeamContactDirectory(services), {
       log: { error: (obj, msg) => console.error(msg, obj) },
     });
     const stop = async () => {

@@ -34,6 +34,8 @@ export const PERMISSIONS = [
   'token.manage',
   'integration.manage',
   'dashboard.read',
+  'team.read',
+  'team.manage',
   'notification.manage',
   'delivery.read',
 ] as const;
@@ -72,6 +74,9 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   'integration.manage': (a) => a.role === 'admin',
   // Counts over every incident: for those who run the desk.
   'dashboard.read': (a) => a.role === 'admin' || a.role === 'manager',
+  // Staff need to know who to call at each tier; who is in a team is decided by administrators.
+  'team.read': isStaff,
+  'team.manage': (a) => a.role === 'admin',
   // Channels hold webhook secrets and decide where incident details leave Palier.
   'notification.manage': (a) => a.role === 'admin',
   // What was sent, to whom, and what failed: for those who run the desk.

@@ -29,6 +29,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { profileRoutes } from './routes/profile.js';
 import { queueRoutes } from './routes/queue.js';
 import { streamRoutes } from './routes/stream.js';
+import { teamRoutes } from './routes/teams.js';
 import { registerWebApp } from './static.js';
 
 export async function buildServer(services: Services, config: Config): Promise<FastifyInstance> {
@@ -104,6 +105,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(dashboardRoutes(services));
   await app.register(streamRoutes(services));
   await app.register(profileRoutes(services));
+  await app.register(teamRoutes(services));
   await registerWebApp(app);
   return app;
 }

@@ -1,27 +1,26 @@
 import type { Services } from '../services/context.js';
+import { tierContacts, type Contact, type TierTeamContacts } from './directory.js';
 
-/** A person Palier writes to, in their language. */
-export interface Contact {
-  userId: number;
-  name: string;
-  email: string;
-  locale: 'fr' | 'en';
-}
-
-export interface TierTeam {
-  id: number;
-  name: string;
-  /** The team's shared mailbox, if it has one. */
-  email: string | null;
-  chatWebhookUrl: string | null;
-  onCall: Contact | null;
-  members: Contact[];
-  managers: Contact[];
-}
+export type { Contact } from './directory.js';
+/** One team of a tier: shared mailbox, chat room, who is on call, members and managers. */
+export type TierTeam = TierTeamContacts;
 
 /** Who works at a tier at a given instant: its teams, who is on call, who manages them. */
 export interface ContactDirectory {
   tierContacts(tier: string, at: number): Promise<{ tier: string; teams: TierTeam[] }>;
+}
+
+/** The tier teams and on-call rotations; a tier without any team falls back to user accounts. */
+export class TeamContactDirectory implements ContactDirectory {
+  private readonly users: UserContactDirectory;
+  constructor(private readonly s: Services) {
+    this.users = new UserContactDirectory(s);
+  }
+
+  async tierContacts(tier: string, at: number): Promise<{ tier: string; teams: TierTeam[] }> {
+    const found = await tierContacts(this.s, tier, at);
+    return found.teams.length > 0 ? found : this.users.tierContacts(tier);
+  }
 }
 
 /**

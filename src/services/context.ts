@@ -6,6 +6,7 @@ import { EscalationRepository } from '../store/escalation.repository.js';
 import { IncidentRepository } from '../store/incident.repository.js';
 import { IntakeRepository } from '../store/intake.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
+import { TeamRepository } from '../store/team.repository.js';
 import { UserRepository } from '../store/user.repository.js';
 import { Signer } from './secret.js';
 
@@ -24,6 +25,8 @@ export interface Services {
   /** Where people reach this instance: links in messages, the domain of e-mail references. */
   site: Site;
   attachments: AttachmentRepository;
+  /** Tier teams, members, on-call rotations and overrides. */
+  teams: TeamRepository;
 }
 
 export interface Site {
@@ -50,5 +53,6 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     signer: new Signer(options.secret ?? randomBytes(32).toString('base64url')),
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
     attachments: new AttachmentRepository(store.db),
+    teams: new TeamRepository(store.db),
   };
 }

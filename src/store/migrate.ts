@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_secret_and_vendor.js';
 import * as m0005 from './migrations/0005_report_figures.js';
 import * as m0006 from './migrations/0006_event_chain.js';
 import * as m0007 from './migrations/0007_intake.js';
+import * as m0008 from './migrations/0008_teams.js';
 import * as m0010 from './migrations/0010_deliveries.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
@@ -18,6 +19,7 @@ const MIGRATIONS = {
   '0005_report_figures': m0005,
   '0006_event_chain': m0006,
   '0007_intake': m0007,
+  '0008_teams': m0008,
   '0010_deliveries': m0010,
 };
 

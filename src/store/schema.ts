@@ -20,6 +20,9 @@ export interface Database {
   incident_stint_figures: IncidentStintFiguresTable;
   report_incidents_daily: ReportIncidentsDailyTable;
   report_stints_daily: ReportStintsDailyTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  oncall_overrides: OncallOverridesTable;
 }
 
 export interface SettingsTable {
@@ -307,4 +310,40 @@ export interface DeliveriesTable {
   sent_at: number | null;
   created_at: number;
   payload: string; // JSON DeliveryPayload
+}
+
+/** A team at one tier: who a notification for that tier reaches. */
+export interface TeamsTable {
+  id: Generated<number>;
+  name: string;
+  tier: string;
+  /** Shared mailbox of the team. */
+  email: string | null;
+  /** Slack or Microsoft Teams incoming webhook. */
+  chat_webhook_url: string | null;
+  rotation_starts_at: number;
+  rotation_period: string; // 'daily' | 'weekly'
+  rotation_handover_time: string; // 'HH:MM' local
+  rotation_time_zone: string; // IANA zone
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TeamMembersTable {
+  team_id: number;
+  user_id: number;
+  /** Rotation order among members; managers keep their order too, outside the rotation. */
+  position: number;
+  role: string; // 'member' | 'manager'
+}
+
+export interface OncallOverridesTable {
+  id: Generated<number>;
+  team_id: number;
+  user_id: number;
+  starts_at: number;
+  ends_at: number;
+  reason: string | null;
+  created_by: number | null;
+  created_at: number;
 }

@@ -243,4 +243,44 @@ describe.each(ENGINES)('notification e-mail over SMTP on %s', (engine) => {
     const vendorMail = sink.messages.slice(mark).find((m) => m.to.includes('support@storecorp.example'));
     expect(vendorMail!.mail.subject).toBe(`[Palier #${id}] SAN latency - Handed to vendor StoreCorp: Case opened by phone`);
   });
+
+  it('reaches a tier team of the directory: its mailbox and the person on call, not every member', async () => {
+    const admin = await t.user('admin');
+    const l3 = await t.user('agent', { tiers: ['L3'], locale: 'fr' });
+    const team = await t.api('POST', '/api/v1/teams', {
+      as: admin,
+      body: { name: 'Systèmes N3', tier: 'L3', email: 'n3@example.org' },
+    });
+    expect(team.status, JSON.stringify(team.body)).toBe(201);
+    const members = await t.api('PUT', `/api/v1/teams/${team.body.id}/members`, {
+      as: admin,
+      body: [
+        { userId: agentL2en.id, role: 'member' },
+        { userId: l3.id, role: 'member' },
+      ],
+    });
+    expect(members.status, JSON.stringify(members.body)).toBe(200);
+    const id = (
+      await t.api('POST', '/api/v1/incidents', {
+        as: requester,
+        body: { title: 'Hypervisor crash', description: 'Cluster B', category: 'network-downtime', impact: 1, urgency: 1 },
+      })
+    ).body.id as number;
+    expect(
+      (await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: admin, body: { tier: 'L3', reason: 'Hypervisor' } })).status,
+    ).toBe(200);
+    const mark = sink.messages.length;
+    await dispatch();
+    const escalation = sink.messages.slice(mark).filter((m) => m.mail.subject?.includes('L3'));
+    expect(
+      escalation
+        .map((m) => m.to)
+        .flat()
+        .sort(),
+    ).toEqual([agentL2en.email, 'n3@example.org'].sort());
+    // The team's mailbox speaks the on-call person's language.
+    expect(escalation.find((m) => m.to.includes('n3@example.org'))!.mail.subject).toBe(
+      `[Palier #${id}] Hypervisor crash - Escalated from L1 to L3: Hypervisor`,
+    );
+  });
 });

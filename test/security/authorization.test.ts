@@ -163,6 +163,15 @@ const alertmanagerBody = () => ({
   ],
 });
 
+/** A fresh L1 team created by the admin. */
+async function team(f: Fixtures): Promise<number> {
+  const res = await f.t.api('POST', '/api/v1/teams', {
+    as: f.users.admin,
+    body: { name: `Team ${Math.random().toString(36).slice(2)}`, tier: 'L1' },
+  });
+  return res.body.id;
+}
+
 /** Reads the status of an endless response, then hangs up. */
 async function openStream(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   const abort = new AbortController();
@@ -430,6 +439,42 @@ const TABLE: Record<string, Row> = {
   },
 
   'GET /api/v1/escalations/upcoming': { expect: staff(200), prepare: async () => ({ path: '/api/v1/escalations/upcoming' }) },
+
+  // Staff read the teams and who is on call; only administrators change them.
+  'GET /api/v1/teams': { expect: staff(200), prepare: async () => ({ path: '/api/v1/teams' }) },
+  'POST /api/v1/teams': {
+    expect: admins(201),
+    prepare: async () => ({ path: '/api/v1/teams', body: { name: `Team ${Math.random().toString(36).slice(2)}`, tier: 'L1' } }),
+  },
+  'GET /api/v1/teams/{id}': { expect: staff(200), prepare: async (f) => ({ path: `/api/v1/teams/${await team(f)}` }) },
+  'PATCH /api/v1/teams/{id}': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/teams/${await team(f)}`, body: { email: 'l1@example.test' } }),
+  },
+  'DELETE /api/v1/teams/{id}': { expect: admins(204), prepare: async (f) => ({ path: `/api/v1/teams/${await team(f)}` }) },
+  'PUT /api/v1/teams/{id}/members': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/teams/${await team(f)}/members`, body: [{ userId: f.users.agentL1.id, role: 'member' }] }),
+  },
+  'POST /api/v1/teams/{id}/overrides': {
+    expect: admins(201),
+    prepare: async (f) => ({
+      path: `/api/v1/teams/${await team(f)}/overrides`,
+      body: { userId: f.users.agentL1.id, startsAt: '2090-01-01T00:00:00Z', endsAt: '2090-01-02T00:00:00Z' },
+    }),
+  },
+  'DELETE /api/v1/teams/{id}/overrides/{overrideId}': {
+    expect: admins(204),
+    prepare: async (f) => {
+      const id = await team(f);
+      const created = await f.t.api('POST', `/api/v1/teams/${id}/overrides`, {
+        as: f.users.admin,
+        body: { userId: f.users.agentL1.id, startsAt: '2090-01-01T00:00:00Z', endsAt: '2090-01-02T00:00:00Z' },
+      });
+      return { path: `/api/v1/teams/${id}/overrides/${created.body.id}` };
+    },
+  },
+  'GET /api/v1/oncall': { expect: staff(200), prepare: async () => ({ path: '/api/v1/oncall?at=2026-11-28T10:00:00Z' }) },
 };
 
 describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName) => {

@@ -71,9 +71,11 @@ describe.each(ENGINES)('request hygiene on %s', (engine: EngineName) => {
   });
 
   it('refuses an unknown field on every route with a body, naming it, and writes nothing', async () => {
-    for (const { method, path } of bodyRoutes()) {
+    for (const { method, path, op } of bodyRoutes()) {
       const url = path.replace('{id}', String(incidentId)).replace('{index}', '0').replace('{key}', 'gdpr-art33');
-      const res = await withoutWrites(t, () => t.api(method, url, { as: admin, body: { isAdmin: true } }), incidentId);
+      // A list body (a team's members) gets the stray field in its item.
+      const body = op.requestBody.content['application/json']?.schema?.type === 'array' ? [{ isAdmin: true }] : { isAdmin: true };
+      const res = await withoutWrites(t, () => t.api(method, url, { as: admin, body }), incidentId);
       const error = expectError(res, 400, ERROR_CODE[url] ?? 'validation_failed');
       // A matrix file is checked whole: it names what is missing rather than the stray field.
       if (url !== '/api/v1/matrix/import') expect(JSON.stringify(error), `${method} ${url}`).toContain('isAdmin');
