@@ -243,4 +243,53 @@ describe.each(ENGINES)('outbound webhooks on %s', (engine) => {
     // The three calls carried one idempotency key.
     expect(new Set(on('/flaky').map((r) => r.headers['idempotency-key'])).size).toBe(1);
   });
+
+  it('answers bad channel and delivery requests with clear 4xx errors', async () => {
+    const post = (body: Record<string, unknown>) => t.api('POST', '/api/v1/notification-channels', { as: admin, body });
+    const expectCode = (res: { status: number; body: { error: { code: string } } }, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.body.error.code).toBe(code);
+    };
+    expectCode(
+      await post({ name: 'x', kind: 'email', target: 'not-an-address, ops@example.org', events: ['created'] }),
+      400,
+      'invalid_target',
+    );
+    expectCode(await post({ name: 'x', kind: 'email', target: 'ops@example.org', events: [] }), 400, 'validation_failed');
+    expectCode(
+      await post({ name: 'x', kind: 'email', target: 'ops@example.org', events: ['commented'] }),
+      400,
+      'validation_failed',
+    );
+    expectCode(
+      await post({ name: 'x', kind: 'pager', target: 'ops@example.org', events: ['created'] }),
+      400,
+      'validation_failed',
+    );
+    expectCode(
+      await post({ name: 'x', kind: 'webhook', target: 'ftp://93.184.216.34/x', events: ['created'] }),
+      400,
+      'invalid_url',
+    );
+    const slack = await post({ name: 'x', kind: 'slack', target: `${l.url}/s`, events: ['created'], enabled: false });
+    expect(slack.body).toMatchObject({ secret: null, signed: false, enabled: false });
+    expectCode(
+      await t.api('POST', `/api/v1/notification-channels/${slack.body.id}/rotate-secret`, { as: admin }),
+      409,
+      'no_secret',
+    );
+    expectCode(
+      await t.api('PATCH', `/api/v1/notification-channels/${slack.body.id}`, { as: admin, body: { kind: 'teams' } }),
+      400,
+      'validation_failed',
+    );
+    expect((await t.api('DELETE', `/api/v1/notification-channels/${slack.body.id}`, { as: admin })).status).toBe(204);
+    expectCode(
+      await t.api('PATCH', `/api/v1/notification-channels/${slack.body.id}`, { as: admin, body: { name: 'y' } }),
+      404,
+      'not_found',
+    );
+    expectCode(await t.api('DELETE', `/api/v1/notification-channels/${slack.body.id}`, { as: admin }), 404, 'not_found');
+    expectCode(await t.api('GET', '/api/v1/deliveries?status=lost', { as: admin }), 400, 'validation_failed');
+  });
 });
