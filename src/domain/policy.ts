@@ -37,6 +37,8 @@ export const PERMISSIONS = [
   'dashboard.read',
   'team.read',
   'team.manage',
+  'notification.manage',
+  'delivery.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -76,6 +78,10 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   // Staff need to know who to call at each tier; who is in a team is decided by administrators.
   'team.read': isStaff,
   'team.manage': (a) => a.role === 'admin',
+  // Channels hold webhook secrets and decide where incident details leave Palier.
+  'notification.manage': (a) => a.role === 'admin',
+  // What was sent, to whom, and what failed: for those who run the desk.
+  'delivery.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
 /** The confidential categories of the current matrix, by key: who may see their incidents. */

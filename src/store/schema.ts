@@ -14,6 +14,8 @@ export interface Database {
   integrations: IntegrationsTable;
   inbound_messages: InboundMessagesTable;
   intake_correlations: IntakeCorrelationsTable;
+  notification_channels: NotificationChannelsTable;
+  deliveries: DeliveriesTable;
   incident_figures: IncidentFiguresTable;
   incident_stint_figures: IncidentStintFiguresTable;
   vendor_engagement_figures: VendorEngagementFiguresTable;
@@ -295,6 +297,44 @@ export interface IntakeCorrelationsTable {
   active: number;
   created_at: number;
   updated_at: number;
+}
+
+export interface NotificationChannelsTable {
+  id: Generated<number>;
+  name: string;
+  kind: string; // 'email' | 'webhook' | 'slack' | 'teams'
+  /** A URL, or for e-mail a comma-separated list of addresses. */
+  target: string;
+  events: string; // JSON array of event kinds
+  categories: string | null; // JSON array, null: every category
+  tiers: string | null; // JSON array, null: every tier
+  locale: string; // 'fr' | 'en'
+  /** HMAC key of generic webhooks; shown once, at creation or rotation. */
+  secret: string | null;
+  enabled: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  /** The first outbox row of the message; later events of a group join its payload. */
+  outbox_id: number;
+  incident_id: number | null;
+  /** Null for e-mail sent straight to a person. */
+  channel_id: number | null;
+  kind: string; // 'email' | 'webhook' | 'slack' | 'teams'
+  /** 'email:<address>' or 'channel:<id>': who a message and its noise limits are for. */
+  recipient: string;
+  locale: string;
+  idempotency_key: string;
+  status: string; // 'pending' | 'sent' | 'failed' | 'dropped'
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  sent_at: number | null;
+  created_at: number;
+  payload: string; // JSON DeliveryPayload
 }
 
 /** A team at one tier: who a notification for that tier reaches. */
