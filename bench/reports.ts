@@ -28,9 +28,16 @@ import type { Level } from '../src/domain/priority.js';
 import { addUser } from '../src/services/auth.service.js';
 import { createServices, type Services } from '../src/services/context.js';
 import { currentMatrix, ensureSeedMatrix } from '../src/services/matrix.service.js';
-import { escalationReport, slaReport, tierTimeReport, timesReport, volumeReport } from '../src/services/report.service.js';
+import {
+  escalationReport,
+  slaReport,
+  tierTimeReport,
+  timesReport,
+  vendorReport,
+  volumeReport,
+} from '../src/services/report.service.js';
 import { openStore } from '../src/store/database.js';
-import { figuresRow, stintRows } from '../src/store/figures.repository.js';
+import { figuresRow, stintRows, vendorRows } from '../src/store/figures.repository.js';
 import {
   accumulate,
   applyDeltas,
@@ -54,6 +61,15 @@ const POOL = 10_000;
 /** Monday 2025-01-06 00:00 in Paris: the pool's week. */
 const BASE = Date.parse('2025-01-05T23:00:00Z');
 const RUNS = 5;
+
+/** Vendors and their support contracts, as hand-overs record them. */
+const VENDORS = [
+  { id: 1, name: 'Netcore Support', acknowledge: 'PT30M', resolve: 'PT4H' },
+  { id: 2, name: 'CloudOps Partner', acknowledge: 'PT1H', resolve: 'PT8H' },
+  { id: 3, name: 'Secure Response', acknowledge: 'PT15M', resolve: 'PT2H' },
+  { id: 4, name: 'Datacenter Services', acknowledge: 'PT1H', resolve: 'PT1D' },
+  { id: 5, name: 'Software Editor', acknowledge: 'PT2H' },
+];
 
 interface Pooled {
   incident: Incident;
@@ -112,8 +128,15 @@ export function buildPool(matrix: Matrix, requesterId: number, agentId: number):
       }
       break;
     }
+    // Most incidents at the top tier, and a few below, are handed to a vendor.
+    if (random() < (incident.tier === matrix.tiers.at(-1)!.key ? 0.7 : 0.02)) {
+      run({ type: 'engage_vendor', vendor: pick(VENDORS), note: 'contract support' }, Math.floor(random() * HOUR));
+      if (random() < 0.9) run({ type: 'vendor_acknowledge', ticket: `T-${id}` }, Math.floor(random() * 90 * MINUTE));
+      if (random() < 0.85) run({ type: 'vendor_done', note: 'fixed' }, Math.floor(random() * 8 * HOUR));
+    }
     const fate = random();
-    if (fate < 0.08) run({ type: 'pend', reason: 'requester', note: 'waiting' }, Math.floor(random() * HOUR));
+    if (fate < 0.08 && incident.status !== 'pending')
+      run({ type: 'pend', reason: 'requester', note: 'waiting' }, Math.floor(random() * HOUR));
     else if (fate > 0.12) {
       run({ type: 'resolve', resolution: 'fixed' }, Math.floor(random() * 20 * HOUR));
       if (random() < 0.05) {
@@ -144,6 +167,7 @@ const shiftFigures = (f: IncidentFigures, id: number, d: number): IncidentFigure
   acknowledgedAt: f.acknowledgedAt === null ? null : f.acknowledgedAt + d,
   resolvedAt: f.resolvedAt === null ? null : f.resolvedAt + d,
   stints: f.stints.map((s) => ({ ...s, enteredAt: s.enteredAt + d })),
+  vendors: f.vendors.map((v) => ({ ...v, engagedAt: v.engagedAt + d })),
 });
 
 async function bulkInsert(
@@ -170,7 +194,7 @@ async function bulkInsert(
       .execute();
 }
 
-const LOADED = ['incidents', 'incident_figures', 'incident_stint_figures'];
+const LOADED = ['incidents', 'incident_figures', 'incident_stint_figures', 'vendor_engagement_figures'];
 
 /**
  * Drops the secondary indexes of the loaded tables and returns the statements that rebuild them:
@@ -209,6 +233,7 @@ export async function seed(s: Services, count: number, pool: Pooled[], log: (m: 
     const incidents: Array<Record<string, unknown>> = [];
     const figures: Array<Record<string, unknown>> = [];
     const stints: Array<Record<string, unknown>> = [];
+    const vendors: Array<Record<string, unknown>> = [];
     for (let k = 0; k < size; k++) {
       const index = start + k;
       const base = pool[index % POOL]!;
@@ -218,6 +243,7 @@ export async function seed(s: Services, count: number, pool: Pooled[], log: (m: 
       const f = shiftFigures(base.figures, id, shift);
       figures.push(figuresRow(f));
       stints.push(...stintRows(f));
+      vendors.push(...vendorRows(f));
     }
     await db.transaction().execute(async (trx) => {
       if (s.store.engine === 'postgres') {
@@ -229,6 +255,7 @@ export async function seed(s: Services, count: number, pool: Pooled[], log: (m: 
       await bulkInsert(trx, s.store.engine, 'incidents', incidents);
       await bulkInsert(trx, s.store.engine, 'incident_figures', figures);
       await bulkInsert(trx, s.store.engine, 'incident_stint_figures', stints);
+      await bulkInsert(trx, s.store.engine, 'vendor_engagement_figures', vendors);
     });
     // The rollups are sums: added up here and written once at the end.
     accumulate(figures as never, INCIDENT_MEASURES, 1, dailyIncidents);
@@ -256,6 +283,7 @@ const REPORTS = {
   sla: slaReport,
   escalations: escalationReport,
   'tier-time': tierTimeReport,
+  vendors: vendorReport,
 };
 
 async function measure(fn: () => Promise<unknown>): Promise<{ median: number; max: number; min: number }> {
@@ -313,8 +341,18 @@ export const reportsBench: BenchModule = {
               .executeTakeFirstOrThrow()
           ).n,
         );
-        ctx.log(`reports/${engine}: seeded in ${(seedMs / 1000).toFixed(1)} s (${stints.toLocaleString('en-US')} stints)`);
-        details[engine] = { incidents: count, stints, seedMs };
+        const handOvers = Number(
+          (
+            await store.db
+              .selectFrom('vendor_engagement_figures')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+        ctx.log(
+          `reports/${engine}: seeded in ${(seedMs / 1000).toFixed(1)} s (${stints.toLocaleString('en-US')} stints, ${handOvers.toLocaleString('en-US')} vendor hand-overs)`,
+        );
+        details[engine] = { incidents: count, stints, handOvers, seedMs };
 
         const admin: Actor = { id: agent.id, role: 'admin', tiers: [] };
         const weeks = Math.ceil(count / POOL);

@@ -4,6 +4,8 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { EscalationWorker } from './engine/worker.js';
 import { buildServer } from './http/server.js';
 import { startIntake, type IntakeRuntime } from './intake/runtime.js';
+import { Dispatcher } from './notify/dispatcher.js';
+import { TeamContactDirectory, type ContactDirectory } from './notify/recipients.js';
 import { createServices, type Services } from './services/context.js';
 import { loadSecret } from './services/secret.js';
 import { ensureSeedMatrix } from './services/matrix.service.js';
@@ -16,11 +18,18 @@ export interface Palier {
   worker: EscalationWorker;
   /** Inbound channels: the sweep of unprocessed messages, the SMTP listener, IMAP polling. */
   intake: IntakeRuntime;
+  /** Outbound notifications: consumes the outbox where the worker runs. */
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
+export interface PalierOptions {
+  /** Who works at each tier; by default drawn from user accounts. */
+  directory?: ContactDirectory;
+}
+
 /** Opens the database, brings it to the latest schema with the default matrix, and builds the server. */
-export async function createPalier(config: Config, clock: Clock = systemClock): Promise<Palier> {
+export async function createPalier(config: Config, clock: Clock = systemClock, options: PalierOptions = {}): Promise<Palier> {
   const store = openStore(config.database);
   try {
     await migrateToLatest(store);
@@ -31,12 +40,18 @@ export async function createPalier(config: Config, clock: Clock = systemClock): 
     const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });
     if (config.worker) worker.start();
     const intake = await startIntake(services, config, server.log);
+    const dispatcher = new Dispatcher(services, config.notify, options.directory ?? new TeamContactDirectory(services), {
+      log: server.log,
+    });
+    if (config.worker) dispatcher.start();
     return {
       services,
       server,
       worker,
       intake,
+      dispatcher,
       close: async () => {
+        await dispatcher.stop();
         await intake.close();
         await worker.stop();
         await server.close();

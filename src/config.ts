@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
@@ -38,6 +39,28 @@ export interface Config {
   vendorPortalRateLimit: number;
   /** OpenID Connect sign-in; null when PALIER_OIDC_ISSUER is not set. */
   oidc: OidcConfig | null;
+  notify: NotifyConfig;
+}
+
+export interface NotifyConfig {
+  /** Outbound SMTP server (smtp:// or smtps://); null: no e-mail is sent. */
+  smtpUrl: string | null;
+  /** From address of notifications; default palier@<public host>. */
+  mailFrom: string | null;
+  /** CIDRs and host names outbound webhooks may reach although private (loopback, RFC 1918...). */
+  webhookAllow: string[];
+  /** Attempts before a delivery is kept as failed. */
+  maxAttempts: number;
+  /** First retry delay, doubled at each attempt up to backoffMaxMs. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Events of one incident for one recipient within this window go out as one message. */
+  groupWindowMs: number;
+  /** Messages about one incident one recipient gets per hour at most; the rest are dropped. */
+  hourlyCap: number;
+  pollMs: number;
+  /** Time allowed for one webhook call or SMTP conversation. */
+  timeoutMs: number;
 }
 
 export interface OidcConfig {
@@ -118,13 +141,10 @@ const envSchema = z.object({
   PALIER_VENDOR_PORTAL_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
   PALIER_OIDC_ISSUER: z
     .url()
-    .refine(
-      (u) => {
-        const url = new URL(u);
-        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
-      },
-      'PALIER_OIDC_ISSUER must be an https:// URL (http:// only on this machine: localhost, 127.0.0.1, [::1])',
-    )
+    .refine((u) => {
+      const url = new URL(u);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname));
+    }, 'PALIER_OIDC_ISSUER must be an https:// URL (http:// only on this machine: localhost, 127.0.0.1, [::1])')
     .optional(),
   PALIER_OIDC_CLIENT_ID: z.string().min(1).optional(),
   PALIER_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -133,7 +153,32 @@ const envSchema = z.object({
     .regex(/(^|\s)openid(\s|$)/, 'PALIER_OIDC_SCOPES must include openid')
     .default('openid email profile'),
   PALIER_OIDC_AUTO_CREATE: z.enum(['off', 'requester']).default('off'),
+  PALIER_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
+    .optional(),
+  PALIER_MAIL_FROM: z.string().min(3).optional(),
+  PALIER_WEBHOOK_ALLOW: z
+    .string()
+    .default('')
+    .refine(
+      (v) => v.split(',').every((e) => validAllowEntry(e.trim())),
+      'PALIER_WEBHOOK_ALLOW must list CIDRs (10.0.0.0/8), addresses or host names, separated by commas',
+    ),
+  PALIER_NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  PALIER_NOTIFY_BACKOFF_SECONDS: z.coerce.number().min(0.01).max(3600).default(30),
+  PALIER_NOTIFY_BACKOFF_MAX_SECONDS: z.coerce.number().min(0.01).max(86_400).default(3600),
+  PALIER_NOTIFY_GROUP_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+  PALIER_NOTIFY_HOURLY_CAP: z.coerce.number().int().min(1).max(1000).default(10),
+  PALIER_NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
 });
+
+/** An entry of the webhook allow-list: empty (ignored), a CIDR, an address or a host name. */
+function validAllowEntry(e: string): boolean {
+  if (e === '') return true;
+  if (e.includes('/')) return ipaddr.isValidCIDR(e);
+  return ipaddr.isValid(e) || /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(e);
+}
 
 /** Hosts an identity provider may be reached at over plain http (a provider run beside Palier). */
 export const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -184,6 +229,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
           autoCreate: e.PALIER_OIDC_AUTO_CREATE,
         }
       : null,
+    notify: {
+      smtpUrl: e.PALIER_SMTP_URL ?? null,
+      mailFrom: e.PALIER_MAIL_FROM ?? null,
+      webhookAllow: e.PALIER_WEBHOOK_ALLOW.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+      maxAttempts: e.PALIER_NOTIFY_MAX_ATTEMPTS,
+      backoffBaseMs: e.PALIER_NOTIFY_BACKOFF_SECONDS * 1000,
+      backoffMaxMs: e.PALIER_NOTIFY_BACKOFF_MAX_SECONDS * 1000,
+      groupWindowMs: e.PALIER_NOTIFY_GROUP_SECONDS * 1000,
+      hourlyCap: e.PALIER_NOTIFY_HOURLY_CAP,
+      pollMs: e.PALIER_NOTIFY_POLL_MS,
+      timeoutMs: 10_000,
+    },
     ...overrides,
   };
 }

@@ -13,6 +13,8 @@ import { systemClock } from '../domain/clock.js';
 import { openStore } from '../store/database.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { EscalationWorker } from '../engine/worker.js';
+import { Dispatcher } from '../notify/dispatcher.js';
+import { TeamContactDirectory } from '../notify/recipients.js';
 import { verifyAuditChains } from '../services/audit.service.js';
 import { startIntake } from '../intake/runtime.js';
 
@@ -79,7 +81,12 @@ program
     const intake = await startIntake(services, { ...config, worker: true, intake: { ...config.intake, smtpPort: null } }, {
       error: (obj, msg) => console.error(msg, obj),
     });
+    // And it sends the notifications the outbox holds.
+    const dispatcher = new Dispatcher(services, config.notify, new TeamContactDirectory(services), {
+      log: { error: (obj, msg) => console.error(msg, obj) },
+    });
     const stop = async () => {
+      await dispatcher.stop();
       await intake.close();
       await worker.stop();
       await store.close();
@@ -88,6 +95,7 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     worker.start();
+    dispatcher.start();
     console.log(`Escalation worker ${worker.name} running`);
   });
 

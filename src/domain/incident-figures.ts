@@ -14,7 +14,7 @@
  *   stopped or paused; while a clock runs below target, the outcome is not known yet (null).
  */
 import { replayClocks, type IncidentClock } from './escalation.js';
-import type { Incident, IncidentEvent } from './incident.js';
+import type { Incident, IncidentEvent, VendorRef } from './incident.js';
 import type { MatrixDefinition } from './matrix.js';
 import { elapsed, viewClock } from './sla-clock.js';
 
@@ -50,6 +50,32 @@ export interface IncidentFigures {
   reachedTop: boolean;
   seq: number;
   stints: StintFigures[];
+  vendors: VendorEngagementFigures[];
+}
+
+/**
+ * One hand-over to a vendor, measured against the contract targets the hand-over carried. It ends
+ * when the vendor is done, the incident is resolved, or another hand-over replaces it.
+ * - time to acknowledge: hand-over to the vendor's acknowledgement;
+ * - time to resolve: hand-over to the vendor being done or the incident resolved, whichever first;
+ * - a target is met once the vendor acted in time, missed once its clock passed the target; an
+ *   engagement replaced before either, or with no target in its contract, is not counted (null).
+ */
+export interface VendorEngagementFigures {
+  n: number;
+  vendorId: number;
+  vendorName: string;
+  /** The tier that handed the incident over. */
+  tier: string;
+  engagedAt: number;
+  /** First hand-over of this vendor in the incident: counts the incident once per vendor. */
+  firstForVendor: boolean;
+  ackTarget: string | null;
+  resolveTarget: string | null;
+  ackMs: number | null;
+  resolveMs: number | null;
+  ackMet: boolean | null;
+  resolveMet: boolean | null;
 }
 
 /** `now` decides only whether a still-running clock has already missed its target. */
@@ -114,5 +140,46 @@ export function incidentFigures(
     reachedTop: replay.stints.some((s) => s.tier === top),
     seq: incident.seq,
     stints,
+    vendors: vendorFigures(events, replay.categoryClocks, missed, now),
   };
+}
+
+function vendorFigures(
+  events: readonly IncidentEvent[],
+  clocks: readonly IncidentClock[],
+  missed: ReadonlySet<string>,
+  now: number,
+): VendorEngagementFigures[] {
+  const out: VendorEngagementFigures[] = [];
+  const seen = new Set<number>();
+  const engagements = events.filter((e) => e.kind === 'vendor_engaged');
+  engagements.forEach((e, n) => {
+    const vendor = (e.data as { vendor: VendorRef }).vendor;
+    const endSeq = engagements[n + 1]?.seq ?? Infinity;
+    const within = events.filter((x) => x.seq > e.seq && x.seq < endSeq);
+    const ackAt = within.find((x) => x.kind === 'vendor_acknowledged')?.at ?? null;
+    const doneAt = within.find((x) => x.kind === 'vendor_done' || x.kind === 'resolved')?.at ?? null;
+    const judge = (kind: 'acknowledge' | 'resolve', actedAt: number | null): boolean | null => {
+      const c = clocks.find((k) => k.id === `vendor:${vendor.id}@${e.seq}:${kind}`);
+      if (!c) return null;
+      if (missed.has(c.id) || viewClock(c.clock, c.clock.stoppedAt ?? now).breached) return false;
+      return actedAt === null ? null : true;
+    };
+    out.push({
+      n,
+      vendorId: vendor.id,
+      vendorName: vendor.name,
+      tier: e.fromTier ?? e.toTier ?? '',
+      engagedAt: e.at,
+      firstForVendor: !seen.has(vendor.id),
+      ackTarget: vendor.acknowledge ?? null,
+      resolveTarget: vendor.resolve ?? null,
+      ackMs: ackAt === null ? null : ackAt - e.at,
+      resolveMs: doneAt === null ? null : doneAt - e.at,
+      ackMet: judge('acknowledge', ackAt),
+      resolveMet: judge('resolve', doneAt),
+    });
+    seen.add(vendor.id);
+  });
+  return out;
 }

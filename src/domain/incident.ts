@@ -66,6 +66,9 @@ export interface VendorRef {
   /** ISO 8601 durations from the support contract. */
   acknowledge?: string | undefined;
   resolve?: string | undefined;
+  /** Where the vendor is told of the hand-off, in which language. */
+  email?: string | undefined;
+  locale?: 'fr' | 'en' | undefined;
 }
 
 type EventOf<K extends string, D = Record<string, never>> = { kind: K; data: D };

@@ -43,6 +43,8 @@ export const PERMISSIONS = [
   'vendor.read',
   'vendor.manage',
   'incident.vendor_update',
+  'notification.manage',
+  'delivery.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -90,6 +92,10 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   // What the vendor says (acknowledged, its ticket, an update, done): the vendor's contacts, or staff
   // of the incident's tier recording it from a phone call.
   'incident.vendor_update': (a, i) => (i ? worksAt(a, i) || isVendorOf(a, i) : isStaff(a) || a.role === 'vendor'),
+  // Channels hold webhook secrets and decide where incident details leave Palier.
+  'notification.manage': (a) => a.role === 'admin',
+  // What was sent, to whom, and what failed: for those who run the desk.
+  'delivery.read': (a) => a.role === 'admin' || a.role === 'manager',
 };
 
 /** The confidential categories of the current matrix, by key: who may see their incidents. */

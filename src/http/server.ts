@@ -21,6 +21,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { intakeRoutes } from './routes/intake.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { matrixRoutes } from './routes/matrix.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
@@ -110,6 +111,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(attachmentRoutes(services, config));
   await app.register(integrationRoutes(services));
   await app.register(intakeRoutes(services, config.intake.ratePerMinute));
+  await app.register(notificationRoutes(services, config));
   await app.register(reportRoutes(services));
   await app.register(simulationRoutes(services));
   await app.register(queueRoutes(services));

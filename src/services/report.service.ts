@@ -18,11 +18,11 @@ async function scoped(s: Services, actor: Actor, f: PeriodFilter): Promise<Perio
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
-/** The share reaching the top tier has no per-vendor split yet. */
-export const NO_VENDOR_NOTE = 'The share reaching the top tier has no vendor split yet.';
-
 export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const v = await reports(s, actor).volume(await scoped(s, actor, f));
+  const repo = reports(s, actor);
+  const scope = await scoped(s, actor, f);
+  const v = await repo.volume(scope);
+  const vendors = await repo.topTierByVendor(scope);
   const top = (await currentMatrix(s)).tiers.at(-1)!.key;
   return {
     opened: v.opened,
@@ -31,9 +31,29 @@ export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
     reopened: v.reopened,
     /** Reopened incidents among those resolved at least once. */
     reopenRate: ratio(v.reopened, v.everResolved),
-    topTier: { tier: top, reached: v.reachedTop, share: ratio(v.reachedTop, v.opened), byVendor: null },
-    notes: [NO_VENDOR_NOTE],
+    topTier: {
+      tier: top,
+      reached: v.reachedTop,
+      share: ratio(v.reachedTop, v.opened),
+      byVendor: vendors.byVendor
+        .map((b) => ({ ...b, share: ratio(b.reached, v.opened) }))
+        .sort((a, b) => b.reached - a.reached || a.name.localeCompare(b.name)),
+      withoutVendor: v.reachedTop - vendors.handedOver,
+    },
   };
+}
+
+/** The vendor scorecard: per vendor, hand-overs, the share reaching the top tier, and times against the contract. */
+export async function vendorReport(s: Services, actor: Actor, f: PeriodFilter) {
+  const rows = await reports(s, actor).vendors(await scoped(s, actor, f));
+  return rows
+    .map((r) => ({
+      ...r,
+      topShare: ratio(r.reachedTop, r.incidents),
+      ackCompliance: ratio(r.ackMet, r.ackMet + r.ackMissed),
+      resolveCompliance: ratio(r.resolveMet, r.resolveMet + r.resolveMissed),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.vendorId - b.vendorId);
 }
 
 export async function timesReport(s: Services, actor: Actor, f: PeriodFilter) {

@@ -44,11 +44,58 @@ export function stintRows(f: IncidentFigures) {
   }));
 }
 
+export function vendorRows(f: IncidentFigures) {
+  return f.vendors.map((v) => ({
+    incident_id: f.incidentId,
+    n: v.n,
+    vendor_id: v.vendorId,
+    vendor_name: v.vendorName,
+    category: f.category,
+    priority: f.priority,
+    tier: v.tier,
+    incident_tier: f.tier,
+    created_at: f.createdAt,
+    engaged_at: v.engagedAt,
+    first_for_vendor: v.firstForVendor ? 1 : 0,
+    reached_top: f.reachedTop ? 1 : 0,
+    ack_target: v.ackTarget,
+    resolve_target: v.resolveTarget,
+    ack_ms: v.ackMs,
+    resolve_ms: v.resolveMs,
+    ack_met: flag(v.ackMet),
+    resolve_met: flag(v.resolveMet),
+  }));
+}
+
+/**
+ * Rewrites the vendor hand-over figures of the incidents that have any. Events are only appended,
+ * so an incident never loses a hand-over: those without one have nothing to replace.
+ */
+export async function saveVendorFigures(db: Kysely<Database>, figures: readonly IncidentFigures[]): Promise<void> {
+  const handed = figures.filter((f) => f.vendors.length > 0);
+  if (handed.length === 0) return;
+  await db
+    .deleteFrom('vendor_engagement_figures')
+    .where(
+      'incident_id',
+      'in',
+      handed.map((f) => f.incidentId),
+    )
+    .execute();
+  await db.insertInto('vendor_engagement_figures').values(handed.flatMap(vendorRows)).execute();
+}
+
 /**
  * Writes incidents' figures, replacing what was there: called in the transaction that appends
  * their events, so reports always agree with the timelines.
  */
-export async function saveFigures(db: Kysely<Database>, figures: readonly IncidentFigures[], chunk = 200): Promise<void> {
+export async function saveFigures(
+  db: Kysely<Database>,
+  figures: readonly IncidentFigures[],
+  chunk = 200,
+  /** Off only for the migration that predates the vendor figures table. */
+  vendors = true,
+): Promise<void> {
   for (let i = 0; i < figures.length; i += chunk) {
     const part = figures.slice(i, i + chunk);
     const ids = part.map((f) => f.incidentId);
@@ -66,5 +113,6 @@ export async function saveFigures(db: Kysely<Database>, figures: readonly Incide
         .values(after.stints.slice(j, j + chunk))
         .execute();
     await updateRollups(db, before, after);
+    if (vendors) await saveVendorFigures(db, part);
   }
 }

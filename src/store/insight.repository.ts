@@ -101,7 +101,41 @@ export interface TierTimeRow {
   businessTotalMs: number;
 }
 
+export interface VendorRow {
+  vendorId: number;
+  name: string;
+  /** Contract targets of the vendor's most recent hand-over (ISO 8601 durations). */
+  ackTarget: string | null;
+  resolveTarget: string | null;
+  engagements: number;
+  incidents: number;
+  reachedTop: number;
+  acknowledged: number;
+  ackMeanMs: number | null;
+  ackMedianMs: number | null;
+  ackMet: number;
+  ackMissed: number;
+  resolved: number;
+  resolveMeanMs: number | null;
+  resolveMedianMs: number | null;
+  resolveMet: number;
+  resolveMissed: number;
+}
+
+export interface TopTierByVendorRow {
+  vendorId: number;
+  name: string;
+  reached: number;
+}
+
 type Sums = Record<string, number>;
+
+const medianOf = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const mid = Math.floor((sorted.length - 1) / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid]! + sorted[mid + 1]!) / 2;
+};
 
 /** Up to this many values, a median is taken in memory rather than by an index walk. */
 export const MEDIAN_IN_MEMORY = 50_000;
@@ -277,6 +311,125 @@ export class ReportRepository {
       otherAutomatic: sums.exit_other!,
       handedBack: sums.exit_handed_back!,
     }));
+  }
+
+  /** Hand-overs of the period's incidents, narrowed by category, priority and `tier` (the tier that handed over, or the incident's current one). */
+  private engagements(f: PeriodFilter, tier: 'tier' | 'incident_tier') {
+    let q = this.db.selectFrom('vendor_engagement_figures').where('created_at', '>=', f.from).where('created_at', '<', f.to);
+    if (f.category?.length) q = q.where('category', 'in', f.category);
+    if (f.priority?.length) q = q.where('priority', 'in', f.priority);
+    if (f.tier?.length) q = q.where(tier, 'in', f.tier);
+    // Like the other figures: a confidential category the reader is not named for is left out whole.
+    if (f.hidden?.categories.length) q = q.where('category', 'not in', f.hidden.categories);
+    return q;
+  }
+
+  /** Each vendor's name and contract as its most recent hand-over, of any period, recorded them. */
+  private async latest(vendorIds: number[]) {
+    const out = new Map<number, { name: string; ackTarget: string | null; resolveTarget: string | null }>();
+    for (const id of vendorIds) {
+      const row = await this.db
+        .selectFrom('vendor_engagement_figures')
+        .select(['vendor_name', 'ack_target', 'resolve_target'])
+        .where('vendor_id', '=', id)
+        .orderBy('engaged_at', 'desc')
+        .orderBy('incident_id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      out.set(id, {
+        name: row?.vendor_name ?? '',
+        ackTarget: row?.ack_target ?? null,
+        resolveTarget: row?.resolve_target ?? null,
+      });
+    }
+    return out;
+  }
+
+  /** The vendor scorecard: hand-overs per vendor, how many reached the top tier, times against the contract. */
+  async vendors(f: PeriodFilter): Promise<VendorRow[]> {
+    const count = (cond: RawBuilder<unknown>) => sql<number>`sum(case when ${cond} then 1 else 0 end)`;
+    const sums = await this.engagements(f, 'tier')
+      .select((eb) => [
+        'vendor_id',
+        eb.fn.countAll<number>().as('engagements'),
+        sql<number>`sum(first_for_vendor)`.as('incidents'),
+        sql<number>`sum(first_for_vendor * reached_top)`.as('reached_top'),
+        count(sql`ack_ms is not null`).as('acknowledged'),
+        sql<number>`sum(coalesce(ack_ms, 0))`.as('ack_ms'),
+        count(sql`ack_met = 1`).as('ack_met'),
+        count(sql`ack_met = 0`).as('ack_missed'),
+        count(sql`resolve_ms is not null`).as('resolved'),
+        sql<number>`sum(coalesce(resolve_ms, 0))`.as('resolve_ms'),
+        count(sql`resolve_met = 1`).as('resolve_met'),
+        count(sql`resolve_met = 0`).as('resolve_missed'),
+      ])
+      .groupBy('vendor_id')
+      .execute();
+    if (sums.length === 0) return [];
+    // Medians per vendor in memory: hand-overs are a small share of incidents.
+    const values = new Map<number, { ack: number[]; resolve: number[] }>();
+    for (const r of await this.engagements(f, 'tier')
+      .select(['vendor_id', 'ack_ms', 'resolve_ms'])
+      .where((eb) => eb.or([eb('ack_ms', 'is not', null), eb('resolve_ms', 'is not', null)]))
+      .execute()) {
+      const id = Number(r.vendor_id);
+      let v = values.get(id);
+      if (!v) values.set(id, (v = { ack: [], resolve: [] }));
+      if (r.ack_ms !== null) v.ack.push(Number(r.ack_ms));
+      if (r.resolve_ms !== null) v.resolve.push(Number(r.resolve_ms));
+    }
+    const latest = await this.latest(sums.map((r) => Number(r.vendor_id)));
+    return sums.map((r) => {
+      const id = Number(r.vendor_id);
+      const n = (x: unknown) => Number(x ?? 0);
+      const acknowledged = n(r.acknowledged);
+      const resolved = n(r.resolved);
+      const l = latest.get(id)!;
+      return {
+        vendorId: id,
+        name: l.name,
+        ackTarget: l.ackTarget,
+        resolveTarget: l.resolveTarget,
+        engagements: n(r.engagements),
+        incidents: n(r.incidents),
+        reachedTop: n(r.reached_top),
+        acknowledged,
+        ackMeanMs: acknowledged ? n(r.ack_ms) / acknowledged : null,
+        ackMedianMs: medianOf(values.get(id)?.ack ?? []),
+        ackMet: n(r.ack_met),
+        ackMissed: n(r.ack_missed),
+        resolved,
+        resolveMeanMs: resolved ? n(r.resolve_ms) / resolved : null,
+        resolveMedianMs: medianOf(values.get(id)?.resolve ?? []),
+        resolveMet: n(r.resolve_met),
+        resolveMissed: n(r.resolve_missed),
+      };
+    });
+  }
+
+  /**
+   * Incidents that reached the top tier, by vendor they were handed to (an incident handed to two
+   * vendors counts for each), and those handed to none. The tier filter is the incident's current tier.
+   */
+  async topTierByVendor(f: PeriodFilter): Promise<{ byVendor: TopTierByVendorRow[]; handedOver: number }> {
+    const rows = await this.engagements(f, 'incident_tier')
+      .select([
+        'vendor_id',
+        sql<number>`sum(first_for_vendor * reached_top)`.as('reached'),
+        sql<number>`sum(case when n = 0 then reached_top else 0 end)`.as('handed_over'),
+      ])
+      .where('reached_top', '=', 1)
+      .groupBy('vendor_id')
+      .execute();
+    const latest = await this.latest(rows.map((r) => Number(r.vendor_id)));
+    return {
+      byVendor: rows.map((r) => ({
+        vendorId: Number(r.vendor_id),
+        name: latest.get(Number(r.vendor_id))!.name,
+        reached: Number(r.reached),
+      })),
+      handedOver: rows.reduce((sum, r) => sum + Number(r.handed_over ?? 0), 0),
+    };
   }
 
   async tierTime(f: PeriodFilter): Promise<TierTimeRow[]> {

@@ -9,6 +9,8 @@ import * as m0006 from './migrations/0006_event_chain.js';
 import * as m0007 from './migrations/0007_intake.js';
 import * as m0008 from './migrations/0008_teams.js';
 import * as m0009 from './migrations/0009_vendors.js';
+import * as m0010 from './migrations/0010_vendor_figures.js';
+import * as m0011 from './migrations/0011_deliveries.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
 const MIGRATIONS = {
@@ -21,6 +23,8 @@ const MIGRATIONS = {
   '0007_intake': m0007,
   '0008_teams': m0008,
   '0009_vendors': m0009,
+  '0010_vendor_figures': m0010,
+  '0011_deliveries': m0011,
 };
 
 class InCodeProvider implements MigrationProvider {

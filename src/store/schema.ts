@@ -15,8 +15,11 @@ export interface Database {
   inbound_messages: InboundMessagesTable;
   intake_correlations: IntakeCorrelationsTable;
   vendors: VendorsTable;
+  notification_channels: NotificationChannelsTable;
+  deliveries: DeliveriesTable;
   incident_figures: IncidentFiguresTable;
   incident_stint_figures: IncidentStintFiguresTable;
+  vendor_engagement_figures: VendorEngagementFiguresTable;
   report_incidents_daily: ReportIncidentsDailyTable;
   report_stints_daily: ReportStintsDailyTable;
   teams: TeamsTable;
@@ -201,6 +204,30 @@ export interface IncidentStintFiguresTable {
   resolve_met: number | null;
 }
 
+/** One row per hand-over of an incident to a vendor (src/domain/incident-figures.ts). */
+export interface VendorEngagementFiguresTable {
+  incident_id: number;
+  n: number;
+  vendor_id: number;
+  vendor_name: string;
+  category: string;
+  priority: string;
+  /** The tier that handed over. */
+  tier: string;
+  /** The incident's current tier. */
+  incident_tier: string;
+  created_at: number;
+  engaged_at: number;
+  first_for_vendor: number;
+  reached_top: number;
+  ack_target: string | null;
+  resolve_target: string | null;
+  ack_ms: number | null;
+  resolve_ms: number | null;
+  ack_met: number | null;
+  resolve_met: number | null;
+}
+
 /** Daily sums of incident_figures per (UTC day of creation, category, priority, current tier); see src/store/report-rollups.ts. */
 export interface ReportIncidentsDailyTable {
   day: number;
@@ -290,6 +317,44 @@ export interface IntakeCorrelationsTable {
   active: number;
   created_at: number;
   updated_at: number;
+}
+
+export interface NotificationChannelsTable {
+  id: Generated<number>;
+  name: string;
+  kind: string; // 'email' | 'webhook' | 'slack' | 'teams'
+  /** A URL, or for e-mail a comma-separated list of addresses. */
+  target: string;
+  events: string; // JSON array of event kinds
+  categories: string | null; // JSON array, null: every category
+  tiers: string | null; // JSON array, null: every tier
+  locale: string; // 'fr' | 'en'
+  /** HMAC key of generic webhooks; shown once, at creation or rotation. */
+  secret: string | null;
+  enabled: number;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  /** The first outbox row of the message; later events of a group join its payload. */
+  outbox_id: number;
+  incident_id: number | null;
+  /** Null for e-mail sent straight to a person. */
+  channel_id: number | null;
+  kind: string; // 'email' | 'webhook' | 'slack' | 'teams'
+  /** 'email:<address>' or 'channel:<id>': who a message and its noise limits are for. */
+  recipient: string;
+  locale: string;
+  idempotency_key: string;
+  status: string; // 'pending' | 'sent' | 'failed' | 'dropped'
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  sent_at: number | null;
+  created_at: number;
+  payload: string; // JSON DeliveryPayload
 }
 
 /** A team at one tier: who a notification for that tier reaches. */

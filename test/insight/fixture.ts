@@ -19,6 +19,21 @@
  *  S0        P1    1 network, on 2026-02-20       ack 10, resolve 40 (outside the reported period)
  *
  * S1-S5 are created at T0, S6 at T0 + 7 h. The period reported is [2026-03-01, 2026-03-10).
+ *
+ * Vendor hand-overs and reopenings, two weeks later (their own period, [2026-03-16, 2026-03-23)), all P1,
+ * created at T1 = Tuesday 2026-03-17 08:00Z. Vendor A (id 501) is "Acme" with a contract of 20 min / 3 h in its
+ * first hand-over (V1) and "Acme Networks", 30 min / 4 h, in the later ones; vendor B (502) "Bolt Cloud", 1 h / 2 h.
+ *
+ *  V1  2 network  ack 5; by hand to L2 at 10, L3 at 15, LX at 20; ack 25; to A ("Acme") at 30; A acknowledges at 40
+ *                 (10 min, met), is done at 150 (120 min, met); resolve 160
+ *  V2  1 cloud    ack 5; by hand to L2 at 10; ack 15; to B at 20; B acknowledges at 100 (80 min, missed), is done
+ *                 at 200 (180 min, missed); resolve 210; reopen 220; resolve 240
+ *  V3  1 network  ack 5; by hand straight to LX at 10; ack 15; to A at 40; never acknowledged; the tier resolves
+ *                 at 90: A's time to resolve is 50 min (met), its acknowledge target passed at 70 (missed)
+ *  V4  1 software ack 5; to B at 10 (from L1); B acknowledges at 20 (10 min, met); resume 25; to A at 30, which
+ *                 replaces B (B's resolve not counted); A acknowledges at 45 (15 min, met), done at 70 (40 min,
+ *                 met); resolve 80; reopen 90; resolve 100
+ *  V5  1 cloud    ack 5; by hand to L2 at 10; ack 15; to B at 20; nothing since (still running, not judged)
  */
 import type { Actor } from '../../src/domain/policy.js';
 import type { IncidentCommand } from '../../src/domain/incident.js';
@@ -29,6 +44,10 @@ import type { Priority } from '../../src/domain/priority.js';
 
 export const T0 = Date.parse('2026-03-03T08:00:00Z');
 export const PERIOD = { from: '2026-03-01', to: '2026-03-10' };
+export const T1 = Date.parse('2026-03-17T08:00:00Z');
+export const VENDOR_PERIOD = { from: '2026-03-16', to: '2026-03-23' };
+export const ACME = 501;
+export const BOLT = 502;
 
 export const SOFTWARE = 'software-installation-failure';
 export const NETWORK = 'network-downtime';
@@ -47,6 +66,13 @@ type Action = { after: number; command?: IncidentCommand; worker?: true };
 const ack: IncidentCommand = { type: 'acknowledge' };
 const resolve: IncidentCommand = { type: 'resolve', resolution: 'Fixed' };
 const up = (tier: string): IncidentCommand => ({ type: 'escalate', tier, reason: 'Needs the next tier' });
+const acmeOld = { id: ACME, name: 'Acme', acknowledge: 'PT20M', resolve: 'PT3H' };
+const acme = { id: ACME, name: 'Acme Networks', acknowledge: 'PT30M', resolve: 'PT4H' };
+const bolt = { id: BOLT, name: 'Bolt Cloud', acknowledge: 'PT1H', resolve: 'PT2H' };
+const handTo = (vendor: typeof acme): IncidentCommand => ({ type: 'engage_vendor', vendor, note: 'Contract support' });
+const vendorAck: IncidentCommand = { type: 'vendor_acknowledge', ticket: 'V-1' };
+const vendorDone: IncidentCommand = { type: 'vendor_done', note: 'Fixed on their side' };
+const reopen: IncidentCommand = { type: 'reopen', reason: 'Came back' };
 
 interface Scenario {
   name: string;
@@ -137,7 +163,87 @@ export const SCENARIOS: Scenario[] = [
       { after: 19 * HOUR, command: resolve },
     ],
   },
+  {
+    name: 'V1',
+    priority: 'P1',
+    categories: [NETWORK, NETWORK],
+    createdAt: T1,
+    actions: [
+      { after: 5 * MINUTE, command: ack },
+      { after: 10 * MINUTE, command: up('L2') },
+      { after: 15 * MINUTE, command: up('L3') },
+      { after: 20 * MINUTE, command: up('LX') },
+      { after: 25 * MINUTE, command: ack },
+      { after: 30 * MINUTE, command: handTo(acmeOld) },
+      { after: 40 * MINUTE, command: vendorAck },
+      { after: 150 * MINUTE, command: vendorDone },
+      { after: 160 * MINUTE, command: resolve },
+    ],
+  },
+  {
+    name: 'V2',
+    priority: 'P1',
+    categories: [CLOUD],
+    createdAt: T1,
+    actions: [
+      { after: 5 * MINUTE, command: ack },
+      { after: 10 * MINUTE, command: up('L2') },
+      { after: 15 * MINUTE, command: ack },
+      { after: 20 * MINUTE, command: handTo(bolt) },
+      { after: 100 * MINUTE, command: vendorAck },
+      { after: 200 * MINUTE, command: vendorDone },
+      { after: 210 * MINUTE, command: resolve },
+      { after: 220 * MINUTE, command: reopen },
+      { after: 240 * MINUTE, command: resolve },
+    ],
+  },
+  {
+    name: 'V3',
+    priority: 'P1',
+    categories: [NETWORK],
+    createdAt: T1,
+    actions: [
+      { after: 5 * MINUTE, command: ack },
+      { after: 10 * MINUTE, command: up('LX') },
+      { after: 15 * MINUTE, command: ack },
+      { after: 40 * MINUTE, command: handTo(acme) },
+      { after: 90 * MINUTE, command: resolve },
+    ],
+  },
+  {
+    name: 'V4',
+    priority: 'P1',
+    categories: [SOFTWARE],
+    createdAt: T1,
+    actions: [
+      { after: 5 * MINUTE, command: ack },
+      { after: 10 * MINUTE, command: handTo(bolt) },
+      { after: 20 * MINUTE, command: vendorAck },
+      { after: 25 * MINUTE, command: { type: 'resume' } },
+      { after: 30 * MINUTE, command: handTo(acme) },
+      { after: 45 * MINUTE, command: vendorAck },
+      { after: 70 * MINUTE, command: vendorDone },
+      { after: 80 * MINUTE, command: resolve },
+      { after: 90 * MINUTE, command: reopen },
+      { after: 100 * MINUTE, command: resolve },
+    ],
+  },
+  {
+    name: 'V5',
+    priority: 'P1',
+    categories: [CLOUD],
+    createdAt: T1,
+    actions: [
+      { after: 5 * MINUTE, command: ack },
+      { after: 10 * MINUTE, command: up('L2') },
+      { after: 15 * MINUTE, command: ack },
+      { after: 20 * MINUTE, command: handTo(bolt) },
+    ],
+  },
 ];
+
+/** The March week alone: the simulator replays open incidents up to the clock, which the later weeks would move. */
+export const MARCH_SCENARIOS = SCENARIOS.filter((s) => s.name.startsWith('S'));
 
 export interface LoadedFixture {
   /** Incident ids by scenario name. */
@@ -148,7 +254,11 @@ export interface LoadedFixture {
  * Creates the incidents and plays every step in time order: the clock is set to the step's instant,
  * the worker runs where the plan says, commands go through the incident use case as an administrator.
  */
-export async function loadFixture(t: TestServer, clock: TestClock): Promise<LoadedFixture> {
+export async function loadFixture(
+  t: TestServer,
+  clock: TestClock,
+  scenarios: readonly Scenario[] = SCENARIOS,
+): Promise<LoadedFixture> {
   const requester = await t.user('requester');
   const admin = await t.user('admin');
   const asRequester: Actor = { id: requester.id, role: 'requester', tiers: [] };
@@ -156,7 +266,7 @@ export async function loadFixture(t: TestServer, clock: TestClock): Promise<Load
   const ids: Record<string, number[]> = {};
   const steps: Array<{ at: number; order: number; run: () => Promise<unknown> }> = [];
   let order = 0;
-  for (const s of SCENARIOS) {
+  for (const s of scenarios) {
     ids[s.name] = [];
     for (const category of s.categories) {
       const slot = ids[s.name]!.length;

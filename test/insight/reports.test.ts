@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
-import { BREACH, CLOUD, loadFixture, NETWORK, PERIOD, SOFTWARE, T0, TestClock } from './fixture.js';
+import { ACME, BOLT, BREACH, CLOUD, loadFixture, NETWORK, PERIOD, SOFTWARE, T0, TestClock, VENDOR_PERIOD } from './fixture.js';
 import { nameInConfidentialCategories } from '../helpers/confidential.js';
 
 const MIN = 60_000;
 // Whole days come from the daily rollups, partial days from the figures: the same period both ways.
 const PERIODS = [
-  ['whole days', `from=${PERIOD.from}&to=${PERIOD.to}`],
-  ['partial days', 'from=2026-03-03T07:30:00Z&to=2026-03-04T12:00:00Z'],
+  ['whole days', `from=${PERIOD.from}&to=${PERIOD.to}`, `from=${VENDOR_PERIOD.from}&to=${VENDOR_PERIOD.to}`],
+  ['partial days', 'from=2026-03-03T07:30:00Z&to=2026-03-04T12:00:00Z', 'from=2026-03-17T07:30:00Z&to=2026-03-18T12:00:00Z'],
 ] as const;
-const CASES = ENGINES.flatMap((engine) => PERIODS.map(([name, period]) => [engine, name, period] as const));
+const CASES = ENGINES.flatMap((engine) =>
+  PERIODS.map(([name, period, vendorPeriod]) => [engine, name, period, vendorPeriod] as const),
+);
 
 // Every expected figure below is worked out by hand from the scenario table in fixture.ts.
-describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s', (engine, _name, period) => {
+describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s', (engine, _name, period, vendorPeriod) => {
   let t: TestServer;
   let manager: TestUser, agent: TestUser;
   const report = async (name: string, query: string = period, as?: TestUser) => {
@@ -43,10 +45,101 @@ describe.each(CASES)('reports over a hand-computed fixture on %s, period of %s',
       // S4, among the 19 resolved at least once.
       reopened: 1,
       reopenRate: 1 / 19,
-      // S4 alone climbs to LX.
-      topTier: { tier: 'LX', reached: 1, share: 1 / 23, byVendor: null },
-      notes: [expect.stringContaining('no vendor')],
+      // S4 alone climbs to LX, and is handed to no vendor.
+      topTier: { tier: 'LX', reached: 1, share: 1 / 23, byVendor: [], withoutVendor: 1 },
     });
+  });
+
+  it('counts reopenings and splits the incidents reaching LX by vendor', async () => {
+    expect(await report('volume', vendorPeriod)).toEqual({
+      // V1 2 + V2 + V3 + V4 + V5 = 6, all acknowledged; V5 is still open.
+      opened: 6,
+      acknowledged: 6,
+      resolved: 5,
+      // V2 and V4, among the 5 resolved at least once.
+      reopened: 2,
+      reopenRate: 2 / 5,
+      // The two V1 and V3 reach LX, all three handed to Acme (under its latest name).
+      topTier: {
+        tier: 'LX',
+        reached: 3,
+        share: 3 / 6,
+        byVendor: [{ vendorId: ACME, name: 'Acme Networks', reached: 3, share: 3 / 6 }],
+        withoutVendor: 0,
+      },
+    });
+  });
+
+  it('gives the vendor scorecard: hand-overs, share reaching LX, times against the contract', async () => {
+    const acme = {
+      vendorId: ACME,
+      // The most recent hand-over (V3, at 40 min) names it and carries the contract shown.
+      name: 'Acme Networks',
+      ackTarget: 'PT30M',
+      resolveTarget: 'PT4H',
+      // V1 x2, V3, V4.
+      engagements: 4,
+      incidents: 4,
+      reachedTop: 3,
+      topShare: 3 / 4,
+      // Acknowledged: V1 10 and 10 (against 20 min: met), V4 15 (met); V3 never, its 30 min passed: missed.
+      acknowledged: 3,
+      ackMeanMs: expect.closeTo((35 / 3) * MIN, 3),
+      ackMedianMs: 10 * MIN,
+      ackMet: 3,
+      ackMissed: 1,
+      ackCompliance: 3 / 4,
+      // Resolved: V1 120 and 120 (3 h: met), V3 50 by the tier's resolution, V4 40: 330 over 4; median (50 + 120) / 2.
+      resolved: 4,
+      resolveMeanMs: 82.5 * MIN,
+      resolveMedianMs: 85 * MIN,
+      resolveMet: 4,
+      resolveMissed: 0,
+      resolveCompliance: 1,
+    };
+    const bolt = {
+      vendorId: BOLT,
+      name: 'Bolt Cloud',
+      ackTarget: 'PT1H',
+      resolveTarget: 'PT2H',
+      // V2, V4 (replaced by Acme), V5; none reaches LX.
+      engagements: 3,
+      incidents: 3,
+      reachedTop: 0,
+      topShare: 0,
+      // V2 80 (missed), V4 10 (met); V5 still running.
+      acknowledged: 2,
+      ackMeanMs: 45 * MIN,
+      ackMedianMs: 45 * MIN,
+      ackMet: 1,
+      ackMissed: 1,
+      ackCompliance: 1 / 2,
+      // V2 done after 180 min (missed); V4 replaced before its target, V5 running: not judged.
+      resolved: 1,
+      resolveMeanMs: 180 * MIN,
+      resolveMedianMs: 180 * MIN,
+      resolveMet: 0,
+      resolveMissed: 1,
+      resolveCompliance: 0,
+    };
+    expect(await report('vendors', vendorPeriod)).toEqual([acme, bolt]);
+    // The tier filter keeps the hand-overs made at that tier: V1 x2 and V3 at LX.
+    expect(await report('vendors', `${vendorPeriod}&tier=LX`)).toEqual([
+      expect.objectContaining({
+        vendorId: ACME,
+        engagements: 3,
+        incidents: 3,
+        reachedTop: 3,
+        ackMet: 2,
+        ackMissed: 1,
+        resolved: 3,
+      }),
+    ]);
+    expect(await report('vendors', `${vendorPeriod}&category=${CLOUD}`)).toEqual([
+      expect.objectContaining({ vendorId: BOLT, engagements: 2, acknowledged: 1, ackMissed: 1, resolveMissed: 1 }),
+    ]);
+    // The March week has no hand-over at all.
+    expect(await report('vendors')).toEqual([]);
   });
 
   it('gives mean and median times to acknowledge and resolve, in wall and business time', async () => {

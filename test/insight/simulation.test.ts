@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
-import { BREACH, CLOUD, loadFixture, NETWORK, PERIOD, SOFTWARE, T0, TestClock } from './fixture.js';
+import { BREACH, CLOUD, loadFixture, MARCH_SCENARIOS, NETWORK, PERIOD, SOFTWARE, T0, TestClock } from './fixture.js';
 import { nameInConfidentialCategories } from '../helpers/confidential.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,7 +45,7 @@ describe.each(ENGINES)('the policy simulator on %s', (engine) => {
   beforeAll(async () => {
     const clock = new TestClock(T0 - 30 * 86_400_000);
     t = await startServer(engine, { clock });
-    await loadFixture(t, clock);
+    await loadFixture(t, clock, MARCH_SCENARIOS);
     manager = await t.user('manager');
     agent = await t.user('agent');
     // The fixture has data security breaches: the manager reading its figures is named for them.

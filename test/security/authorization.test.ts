@@ -114,6 +114,46 @@ async function integration(f: Fixtures, kind: 'events-v2' | 'alertmanager' = 'ev
   return res.body;
 }
 
+/** A fresh notification channel created by the admin (a public address: no DNS, no allow-list needed). */
+async function channel(f: Fixtures, kind: 'email' | 'webhook' = 'email'): Promise<{ id: number }> {
+  const res = await f.t.api('POST', '/api/v1/notification-channels', {
+    as: f.users.admin,
+    body:
+      kind === 'email'
+        ? { name: 'Ops list', kind, target: 'ops@example.org', events: ['created'] }
+        : { name: 'Hook', kind, target: 'https://93.184.216.34/hook', events: ['created'] },
+  });
+  return res.body;
+}
+
+/** A delivery that ran out of attempts, written as the dispatcher leaves one. */
+async function failedDelivery(f: Fixtures): Promise<number> {
+  const id = await f.incident('new');
+  const db = f.t.palier.services.store.db;
+  const outbox = await db.selectFrom('outbox').select('id').where('incident_id', '=', id).executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('deliveries')
+    .values({
+      outbox_id: outbox.id,
+      incident_id: id,
+      channel_id: null,
+      kind: 'email',
+      recipient: 'email:ops@example.org',
+      locale: 'fr',
+      idempotency_key: `outbox:${outbox.id}:email:ops@example.org:${Math.random()}`,
+      status: 'failed',
+      attempts: 8,
+      next_attempt_at: 0,
+      last_error: 'connection refused',
+      sent_at: null,
+      created_at: Date.now(),
+      payload: JSON.stringify({ incidentId: id, events: [] }),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
 const alertmanagerBody = () => ({
   version: '4',
   groupKey: '{}:{alertname="DiskFull"}',
@@ -308,6 +348,31 @@ const TABLE: Record<string, Row> = {
     expect: admins(200),
     prepare: async (f) => ({ path: `/api/v1/integrations/${(await integration(f)).id}/messages` }),
   },
+  'GET /api/v1/notification-channels': { expect: admins(200), prepare: async () => ({ path: '/api/v1/notification-channels' }) },
+  'POST /api/v1/notification-channels': {
+    expect: admins(201),
+    prepare: async () => ({
+      path: '/api/v1/notification-channels',
+      body: { name: 'Ops list', kind: 'email', target: 'ops@example.org', events: ['escalated'] },
+    }),
+  },
+  'PATCH /api/v1/notification-channels/{id}': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/notification-channels/${(await channel(f)).id}`, body: { name: 'Renamed' } }),
+  },
+  'DELETE /api/v1/notification-channels/{id}': {
+    expect: admins(204),
+    prepare: async (f) => ({ path: `/api/v1/notification-channels/${(await channel(f)).id}` }),
+  },
+  'POST /api/v1/notification-channels/{id}/rotate-secret': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/notification-channels/${(await channel(f, 'webhook')).id}/rotate-secret` }),
+  },
+  'GET /api/v1/deliveries': { expect: readers(200), prepare: async () => ({ path: '/api/v1/deliveries?status=failed' }) },
+  'POST /api/v1/deliveries/{id}/retry': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/deliveries/${await failedDelivery(f)}/retry` }),
+  },
   // Machines authenticate with the integration key, whoever's token would otherwise be sent.
   'POST /api/v1/intake/alertmanager': {
     expect: everyone(200, 200),
@@ -357,6 +422,10 @@ const TABLE: Record<string, Row> = {
   'GET /api/v1/reports/escalations': {
     expect: readers(200),
     prepare: async () => ({ path: '/api/v1/reports/escalations?from=2020-01-01&to=2100-01-01' }),
+  },
+  'GET /api/v1/reports/vendors': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/vendors?from=2020-01-01&to=2100-01-01' }),
   },
   'GET /api/v1/reports/tier-time': {
     expect: readers(200),

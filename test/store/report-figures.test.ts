@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportRepository } from '../../src/store/insight.repository.js';
 import { backfill } from '../../src/store/migrations/0005_report_figures.js';
+import { backfillVendors } from '../../src/store/migrations/0010_vendor_figures.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { loadFixture, T0, TestClock } from '../insight/fixture.js';
+import { loadFixture, T0, T1, TestClock } from '../insight/fixture.js';
 
 describe.each(ENGINES)('stored report figures on %s', (engine) => {
   let t: TestServer;
+  const clock = new TestClock(T0 - 30 * 86_400_000);
 
   beforeAll(async () => {
-    const clock = new TestClock(T0 - 30 * 86_400_000);
     t = await startServer(engine, { clock });
     await loadFixture(t, clock);
   }, 60_000);
@@ -38,18 +39,19 @@ describe.each(ENGINES)('stored report figures on %s', (engine) => {
   it('keeps one row per incident and one per stint, written with every change', async () => {
     const { incidents, stints } = await read();
     expect(incidents).toHaveLength(await t.count('incidents'));
-    // Stints: S0 1, S1 8, S2 4 x2, S3 4 x2, S4 4, S5 4, S6 2.
-    expect(stints).toHaveLength(1 + 8 + 8 + 8 + 4 + 4 + 2);
+    // Stints: S0 1, S1 8, S2 4 x2, S3 4 x2, S4 4, S5 4, S6 2; V1 2 x4, V2 2, V3 2, V4 1, V5 2.
+    expect(stints).toHaveLength(1 + 8 + 8 + 8 + 4 + 4 + 2 + 8 + 2 + 2 + 1 + 2);
     const seqs = await t.palier.services.store.db.selectFrom('incidents').select(['id', 'seq']).orderBy('id').execute();
     expect(incidents.map((f) => [Number(f.incident_id), f.seq])).toEqual(seqs.map((i) => [Number(i.id), i.seq]));
   });
 
   it('keeps the daily rollups equal to the sums of the figures, after every change', async () => {
     const { incidents, stints, daily, stintsDaily } = await read();
-    // Days of creation: 2026-02-20 (S0) and 2026-03-03 (all the others).
+    // Days of creation: 2026-02-20 (S0), 2026-03-03 (the other S), 2026-03-17 (the V).
     expect([...new Set(daily.map((d) => d.day))]).toEqual([
       Date.parse('2026-02-20') / 86_400_000,
       Date.parse('2026-03-03') / 86_400_000,
+      Date.parse('2026-03-17') / 86_400_000,
     ]);
     expect(daily.reduce((n, d) => n + Number(d.opened), 0)).toBe(incidents.length);
     expect(daily.reduce((n, d) => n + Number(d.resolve_ms), 0)).toBe(
@@ -90,5 +92,32 @@ describe.each(ENGINES)('stored report figures on %s', (engine) => {
     await db.deleteFrom('report_stints_daily').execute();
     await backfill(db);
     expect(await read()).toEqual(before);
+  });
+
+  it('keeps one row per hand-over to a vendor, and fills them in from the events when migrating', async () => {
+    const db = t.palier.services.store.db;
+    const vendors = () => db.selectFrom('vendor_engagement_figures').selectAll().orderBy('incident_id').orderBy('n').execute();
+    const before = await vendors();
+    // V1 1 x2, V2 1, V3 1, V4 2 (Bolt then Acme), V5 1.
+    expect(before).toHaveLength(7);
+    expect(before.map((r) => [Number(r.vendor_id), r.first_for_vendor, r.tier])).toEqual([
+      [501, 1, 'LX'],
+      [501, 1, 'LX'],
+      [502, 1, 'L2'],
+      [501, 1, 'LX'],
+      [502, 1, 'L1'],
+      [501, 1, 'L1'],
+      [502, 1, 'L2'],
+    ]);
+    // Recomputed at the instant of its last event, V5's running hand-over is not judged yet.
+    await db.deleteFrom('vendor_engagement_figures').execute();
+    await backfillVendors(db, T1 + 20 * 60_000);
+    expect(await vendors()).toEqual(before);
+    // Migrated today, V5's hand-over (Bolt, 1 h / 2 h, nothing heard since March) has missed both targets.
+    await db.deleteFrom('vendor_engagement_figures').execute();
+    await backfillVendors(db);
+    const late = (await vendors()).at(-1)!;
+    expect([late.ack_met, late.resolve_met]).toEqual([0, 0]);
+    expect((await vendors()).slice(0, -1)).toEqual(before.slice(0, -1));
   });
 });

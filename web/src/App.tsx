@@ -8,6 +8,7 @@ import { IncidentPage } from './pages/Incident';
 import { MatrixPage } from './pages/Matrix';
 import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
+import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
 import { UsersPage } from './pages/Users';
 import { VendorPortalPage } from './pages/Vendor';
@@ -78,6 +79,7 @@ function Shell() {
             {link('/report', t('nav.report'), organisation)}
             {link('/portal', t('nav.portal'), organisation)}
             {link('/matrix', t('nav.matrix'), organisation)}
+            {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
             {link('/vendors', t('nav.vendors'), staff && organisation)}
           </ul>
@@ -115,6 +117,7 @@ function Shell() {
           <Route path="/portal" element={<PortalPage />} />
           <Route path="/matrix" element={<MatrixPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
+          <Route path="/reports" element={<ReportsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/vendors" element={<VendorsPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />

@@ -1,7 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services/context.js';
-import { escalationReport, slaReport, tierTimeReport, timesReport, volumeReport } from '../../services/report.service.js';
+import {
+  escalationReport,
+  slaReport,
+  tierTimeReport,
+  timesReport,
+  vendorReport,
+  volumeReport,
+} from '../../services/report.service.js';
 import { actorOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { periodFilter, periodQuery } from './period.js';
@@ -20,9 +27,18 @@ const volume = z
       tier: z.string(),
       reached: z.number().int(),
       share: rate,
-      byVendor: z.null().describe('Not available yet: no split by vendor'),
+      byVendor: z
+        .array(
+          z.object({
+            vendorId: z.number().int(),
+            name: z.string().describe('As the most recent hand-over to the vendor recorded it'),
+            reached: z.number().int().describe('Incidents that reached the top tier and were handed to the vendor'),
+            share: rate.describe('Of the incidents opened'),
+          }),
+        )
+        .describe('An incident handed to two vendors counts for each'),
+      withoutVendor: z.number().int().describe('Incidents that reached the top tier without a hand-over to a vendor'),
     }),
-    notes: z.array(z.string()),
   })
   .meta({ id: 'VolumeReport' });
 
@@ -89,6 +105,33 @@ const tierTime = z
   )
   .meta({ id: 'TierTimeReport' });
 
+const vendors = z
+  .array(
+    z.object({
+      vendorId: z.number().int(),
+      name: z.string().describe('As the most recent hand-over to the vendor recorded it'),
+      ackTarget: z.string().nullable().describe('Contract time to acknowledge of the most recent hand-over (ISO 8601)'),
+      resolveTarget: z.string().nullable().describe('Contract time to resolve of the most recent hand-over (ISO 8601)'),
+      engagements: z.number().int().describe('Hand-overs to the vendor'),
+      incidents: z.number().int().describe('Incidents handed to the vendor'),
+      reachedTop: z.number().int().describe('Of those incidents, how many reached the top tier'),
+      topShare: rate,
+      acknowledged: z.number().int(),
+      ackMeanMs: ms,
+      ackMedianMs: ms,
+      ackMet: z.number().int(),
+      ackMissed: z.number().int(),
+      ackCompliance: rate,
+      resolved: z.number().int().describe('Hand-overs ended by the vendor being done or the incident resolved'),
+      resolveMeanMs: ms,
+      resolveMedianMs: ms,
+      resolveMet: z.number().int(),
+      resolveMissed: z.number().int(),
+      resolveCompliance: rate,
+    }),
+  )
+  .meta({ id: 'VendorReport' });
+
 const DESCRIPTION =
   'Over the incidents opened in [from, to), filtered by category, priority and tier (for incident figures the current tier, ' +
   'for per-tier figures the tier of each stay). Business time runs on the calendar of the incident’s first SLA target and ' +
@@ -149,6 +192,20 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request) => escalationReport(...args(request)),
+    );
+    app.get(
+      '/api/v1/reports/vendors',
+      {
+        config,
+        schema: {
+          ...schema(
+            'Vendor scorecard: hand-overs per vendor, share reaching the top tier, acknowledge and resolve times against the contract ' +
+              '(the tier filter is the tier that handed over; each hand-over is judged against the targets it carried)',
+          ),
+          response: { 200: vendors, ...errorResponses },
+        },
+      },
+      async (request) => vendorReport(...args(request)),
     );
     app.get(
       '/api/v1/reports/tier-time',

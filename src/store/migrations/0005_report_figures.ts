@@ -103,6 +103,8 @@ export async function backfill(db: Kysely<Database>): Promise<void> {
     await saveFigures(
       db,
       incidents.map((i) => incidentFigures(i, byIncident.get(i.id) ?? [], matrices.get(i.matrixVersion)!, now)),
+      200,
+      false, // vendor figures come with migration 0010
     );
     after = incidents.at(-1)!.id;
   }

@@ -1,0 +1,475 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useSearchParams } from 'react-router';
+import { api, PRIORITIES, type Locale } from '../api';
+import { BarChart, type Bar } from '../components/Charts';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { formatDuration, formatIsoDuration, useT } from '../i18n';
+import { useMatrix } from '../matrix';
+
+type Rate = number | null;
+interface Volume {
+  opened: number;
+  acknowledged: number;
+  resolved: number;
+  reopened: number;
+  reopenRate: Rate;
+  topTier: {
+    tier: string;
+    reached: number;
+    share: Rate;
+    byVendor: Array<{ vendorId: number; name: string; reached: number; share: Rate }>;
+    withoutVendor: number;
+  };
+}
+interface Times {
+  acknowledged: number;
+  ackMeanMs: number | null;
+  ackMedianMs: number | null;
+  ackBusinessMeanMs: number | null;
+  ackBusinessMedianMs: number | null;
+  resolved: number;
+  resolveMeanMs: number | null;
+  resolveMedianMs: number | null;
+  resolveBusinessMeanMs: number | null;
+  resolveBusinessMedianMs: number | null;
+}
+interface Sla {
+  tier: string;
+  priority: string;
+  ackMet: number;
+  ackMissed: number;
+  ackCompliance: Rate;
+  resolveMet: number;
+  resolveMissed: number;
+  resolveCompliance: Rate;
+}
+interface Escalation {
+  category: string;
+  tier: string;
+  stints: number;
+  escalated: number;
+  byHand: number;
+  missedDeadline: number;
+  otherAutomatic: number;
+  escalationRate: Rate;
+}
+interface TierTime {
+  tier: string;
+  completed: number;
+  wallMeanMs: number | null;
+  businessMeanMs: number | null;
+}
+interface Vendor {
+  vendorId: number;
+  name: string;
+  ackTarget: string | null;
+  resolveTarget: string | null;
+  engagements: number;
+  incidents: number;
+  reachedTop: number;
+  topShare: Rate;
+  acknowledged: number;
+  ackMeanMs: number | null;
+  ackMedianMs: number | null;
+  ackMet: number;
+  ackMissed: number;
+  ackCompliance: Rate;
+  resolved: number;
+  resolveMeanMs: number | null;
+  resolveMedianMs: number | null;
+  resolveMet: number;
+  resolveMissed: number;
+  resolveCompliance: Rate;
+}
+
+/** A date as the browser's own calendar day, YYYY-MM-DD. */
+const day = (d: Date) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+
+function defaultPeriod() {
+  const to = new Date();
+  to.setDate(to.getDate() + 1);
+  const from = new Date();
+  from.setDate(from.getDate() - 29);
+  return { from: day(from), to: day(to) };
+}
+
+const FILTERS = ['category', 'tier', 'priority'] as const;
+
+export function ReportsPage() {
+  const { t, l, locale } = useT();
+  const matrix = useMatrix();
+  const [params, setParams] = useSearchParams();
+  const fallback = defaultPeriod();
+  const current = {
+    from: params.get('from') ?? fallback.from,
+    to: params.get('to') ?? fallback.to,
+    category: params.get('category') ?? '',
+    tier: params.get('tier') ?? '',
+    priority: params.get('priority') ?? '',
+  };
+  const [draft, setDraft] = useState(current);
+  const query = new URLSearchParams({ from: current.from, to: current.to });
+  for (const f of FILTERS) if (current[f]) query.set(f, current[f]);
+  const qs = query.toString();
+  const get = <T,>(name: string) => ({ queryKey: ['reports', name, qs], queryFn: () => api<T>('GET', `/reports/${name}?${qs}`) });
+  const volume = useQuery(get<Volume>('volume'));
+  const times = useQuery(get<Times>('times'));
+  const sla = useQuery(get<Sla[]>('sla'));
+  const escalations = useQuery(get<Escalation[]>('escalations'));
+  const tierTime = useQuery(get<TierTime[]>('tier-time'));
+  const vendors = useQuery(get<Vendor[]>('vendors'));
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const next = new URLSearchParams({ from: draft.from, to: draft.to });
+    for (const f of FILTERS) if (draft[f]) next.set(f, draft[f]);
+    setParams(next);
+  };
+  const pct = (r: Rate) =>
+    r === null ? '–' : new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(r);
+  const dur = (ms: number | null) => (ms === null ? '–' : formatDuration(ms, locale));
+  const error = [volume, times, sla, escalations, tierTime, vendors].find((q) => q.error)?.error;
+  const m = matrix.data;
+
+  return (
+    <section aria-labelledby="reports-title" className="reports">
+      <h1 id="reports-title">{t('reports.title')}</h1>
+      <form className="filters no-print" onSubmit={submit}>
+        <label>
+          {t('reports.from')}
+          <input type="date" required value={draft.from} onChange={(e) => setDraft({ ...draft, from: e.target.value })} />
+        </label>
+        <label>
+          {t('reports.to')}
+          <input type="date" required value={draft.to} onChange={(e) => setDraft({ ...draft, to: e.target.value })} />
+        </label>
+        <label>
+          {t('common.category')}
+          <select value={draft.category} onChange={(e) => setDraft({ ...draft, category: e.target.value })}>
+            <option value="">{t('common.all')}</option>
+            {m?.categories.map((c) => (
+              <option key={c.key} value={c.key}>
+                {l(c.name)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('common.tier')}
+          <select value={draft.tier} onChange={(e) => setDraft({ ...draft, tier: e.target.value })}>
+            <option value="">{t('common.all')}</option>
+            {m?.tiers.map((x) => (
+              <option key={x.key} value={x.key}>
+                {x.key}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('common.priority')}
+          <select value={draft.priority} onChange={(e) => setDraft({ ...draft, priority: e.target.value })}>
+            <option value="">{t('common.all')}</option>
+            {PRIORITIES.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="button">
+          {t('reports.apply')}
+        </button>
+      </form>
+      <p className="muted">{t('reports.period', { from: current.from, to: current.to })}</p>
+      <ErrorMessage error={error} />
+      {volume.data && <VolumeSection v={volume.data} pct={pct} />}
+      {times.data && <TimesSection times={times.data} dur={dur} />}
+      {sla.data && (
+        <BarChart
+          title={t('reports.sla')}
+          testId="chart-sla"
+          max={1}
+          bars={sla.data.flatMap((r): Bar[] => [
+            {
+              group: `${r.tier} ${r.priority}`,
+              label: t('reports.slaAck'),
+              value: r.ackCompliance,
+              text: `${pct(r.ackCompliance)} (${t('reports.slaCell', { met: r.ackMet, missed: r.ackMissed })})`,
+              tone: 'a',
+            },
+            {
+              group: `${r.tier} ${r.priority}`,
+              label: t('reports.slaResolve'),
+              value: r.resolveCompliance,
+              text: `${pct(r.resolveCompliance)} (${t('reports.slaCell', { met: r.resolveMet, missed: r.resolveMissed })})`,
+              tone: 'b',
+            },
+          ])}
+        />
+      )}
+      {tierTime.data && (
+        <BarChart
+          title={t('reports.tierTime')}
+          testId="chart-tier-time"
+          bars={tierTime.data.flatMap((r): Bar[] => [
+            {
+              group: r.tier,
+              label: t('reports.wall'),
+              value: r.wallMeanMs,
+              text: `${dur(r.wallMeanMs)} (${t('reports.tierTimeText', { completed: r.completed })})`,
+              tone: 'a',
+            },
+            { group: r.tier, label: t('reports.business'), value: r.businessMeanMs, text: dur(r.businessMeanMs), tone: 'b' },
+          ])}
+        />
+      )}
+      {escalations.data && m && <HeatMap rows={escalations.data} matrix={m} pct={pct} />}
+      {vendors.data && (
+        <VendorSection
+          vendors={vendors.data}
+          top={volume.data?.topTier.tier ?? m?.tiers.at(-1)?.key ?? ''}
+          pct={pct}
+          dur={dur}
+          locale={locale}
+        />
+      )}
+    </section>
+  );
+}
+
+function VolumeSection({ v, pct }: { v: Volume; pct: (r: Rate) => string }) {
+  const { t } = useT();
+  return (
+    <>
+      <div className="kpis">
+        <div className="card" data-testid="kpi-opened">
+          <h2>{t('reports.opened')}</h2>
+          <p className="big">{v.opened}</p>
+        </div>
+        <div className="card" data-testid="kpi-reopen">
+          <h2>{t('reports.reopenRate')}</h2>
+          <p className="big">{pct(v.reopenRate)}</p>
+          <p className="muted">{t('reports.reopenRateText', { reopened: v.reopened, resolved: v.resolved })}</p>
+        </div>
+        <div className="card" data-testid="kpi-top">
+          <h2>{t('reports.topShare', { tier: v.topTier.tier })}</h2>
+          <p className="big">{pct(v.topTier.share)}</p>
+          <p className="muted">
+            {t('reports.topShareText', { reached: v.topTier.reached, opened: v.opened, without: v.topTier.withoutVendor })}
+          </p>
+          {v.topTier.byVendor.length > 0 && (
+            <ul className="plain">
+              {v.topTier.byVendor.map((b) => (
+                <li key={b.vendorId}>
+                  {b.name}: {b.reached} ({pct(b.share)})
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
+      {v.opened === 0 ? (
+        <p>{t('reports.nothing')}</p>
+      ) : (
+        <BarChart
+          title={t('reports.volume')}
+          testId="chart-volume"
+          bars={[
+            { label: t('reports.opened'), value: v.opened, text: String(v.opened), tone: 'a' },
+            { label: t('reports.acknowledged'), value: v.acknowledged, text: String(v.acknowledged), tone: 'b' },
+            { label: t('reports.resolved'), value: v.resolved, text: String(v.resolved), tone: 'c' },
+            { label: t('reports.reopened'), value: v.reopened, text: String(v.reopened), tone: 'd' },
+          ]}
+        />
+      )}
+    </>
+  );
+}
+
+function TimesSection({ times, dur }: { times: Times; dur: (ms: number | null) => string }) {
+  const { t } = useT();
+  const bar = (label: string, wall: number | null, business: number | null): Bar[] => [
+    { group: label, label: t('reports.wall'), value: wall, text: dur(wall), tone: 'a' },
+    { group: label, label: t('reports.business'), value: business, text: dur(business), tone: 'b' },
+  ];
+  return (
+    <>
+      <h2>{t('reports.times')}</h2>
+      <p className="muted">{t('reports.timesNote')}</p>
+      <div className="charts">
+        <BarChart
+          title={t('reports.ackTitle', { n: times.acknowledged })}
+          testId="chart-ack"
+          bars={[
+            ...bar(t('reports.mean'), times.ackMeanMs, times.ackBusinessMeanMs),
+            ...bar(t('reports.median'), times.ackMedianMs, times.ackBusinessMedianMs),
+          ]}
+        />
+        <BarChart
+          title={t('reports.resolveTitle', { n: times.resolved })}
+          testId="chart-resolve"
+          bars={[
+            ...bar(t('reports.mean'), times.resolveMeanMs, times.resolveBusinessMeanMs),
+            ...bar(t('reports.median'), times.resolveMedianMs, times.resolveBusinessMedianMs),
+          ]}
+        />
+      </div>
+    </>
+  );
+}
+
+/** The escalation rates drawn in the shape of the matrix: categories as rows, tiers as columns. */
+function HeatMap({
+  rows,
+  matrix,
+  pct,
+}: {
+  rows: Escalation[];
+  matrix: NonNullable<ReturnType<typeof useMatrix>['data']>;
+  pct: (r: Rate) => string;
+}) {
+  const { t, l } = useT();
+  // Categories the current matrix no longer has still show, under their key.
+  const categories = [
+    ...matrix.categories.map((c) => ({ key: c.key, name: l(c.name) })),
+    ...[...new Set(rows.map((r) => r.category))]
+      .filter((k) => !matrix.categories.some((c) => c.key === k))
+      .map((k) => ({ key: k, name: k })),
+  ];
+  const cell = (category: string, tier: string) => rows.find((r) => r.category === category && r.tier === tier);
+  return (
+    <>
+      <h2 id="heat-title">{t('reports.heat')}</h2>
+      <p className="muted">{t('reports.heatNote')}</p>
+      <div className="grid-wrap">
+        <table className="heat rates" data-testid="escalation-heatmap" aria-labelledby="heat-title">
+          <thead>
+            <tr>
+              <th scope="col">{t('common.category')}</th>
+              {matrix.tiers.map((x) => (
+                <th key={x.key} scope="col">
+                  {x.key}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {categories.map((c) => (
+              <tr key={c.key}>
+                <th scope="row">{c.name}</th>
+                {matrix.tiers.map((x) => {
+                  const r = cell(c.key, x.key);
+                  const rate = r?.escalationRate ?? null;
+                  const level = rate === null ? 'none' : rate === 0 ? 0 : Math.min(4, Math.ceil(rate * 4));
+                  return (
+                    <td key={x.key} className={`heat-${level}`} data-cell={`${c.key}/${x.key}`}>
+                      {r ? (
+                        <>
+                          <strong className="rate">{pct(rate)}</strong>
+                          <span className="sub">{t('reports.heatCell', { escalated: r.escalated, stints: r.stints })}</span>
+                          <span className="sub">{t('reports.heatSplit', { byHand: r.byHand, missed: r.missedDeadline })}</span>
+                          {r.otherAutomatic > 0 && (
+                            <span className="sub">{t('reports.heatOther', { other: r.otherAutomatic })}</span>
+                          )}
+                        </>
+                      ) : (
+                        <span className="sub muted">{t('reports.heatEmpty')}</span>
+                      )}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+function VendorSection({
+  vendors,
+  top,
+  pct,
+  dur,
+  locale,
+}: {
+  vendors: Vendor[];
+  top: string;
+  pct: (r: Rate) => string;
+  dur: (ms: number | null) => string;
+  locale: Locale;
+}) {
+  const { t } = useT();
+  const target = (iso: string | null) => (iso ? t('reports.target', { target: formatIsoDuration(iso, locale) }) : '');
+  return (
+    <>
+      <h2 id="vendors-title">{t('reports.vendors')}</h2>
+      {vendors.length === 0 ? (
+        <p>{t('reports.vendorsEmpty')}</p>
+      ) : (
+        <>
+          <div className="grid-wrap">
+            <table data-testid="vendor-scorecard" aria-labelledby="vendors-title">
+              <thead>
+                <tr>
+                  <th scope="col">{t('reports.vendor')}</th>
+                  <th scope="col">{t('reports.handOvers')}</th>
+                  <th scope="col">{t('reports.incidents')}</th>
+                  <th scope="col">{t('reports.topShare', { tier: top })}</th>
+                  <th scope="col">{t('reports.vendorAck')}</th>
+                  <th scope="col">{t('reports.vendorResolve')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {vendors.map((v) => (
+                  <tr key={v.vendorId}>
+                    <th scope="row">{v.name}</th>
+                    <td>{v.engagements}</td>
+                    <td>{v.incidents}</td>
+                    <td>
+                      {v.reachedTop} ({pct(v.topShare)})
+                    </td>
+                    <td>
+                      <strong>{pct(v.ackCompliance)}</strong> {t('reports.compliance', { met: v.ackMet, missed: v.ackMissed })}
+                      <br />
+                      <span className="muted">
+                        {t('reports.meanMedian', { mean: dur(v.ackMeanMs), median: dur(v.ackMedianMs) })} · {target(v.ackTarget)}
+                      </span>
+                    </td>
+                    <td>
+                      <strong>{pct(v.resolveCompliance)}</strong>{' '}
+                      {t('reports.compliance', { met: v.resolveMet, missed: v.resolveMissed })}
+                      <br />
+                      <span className="muted">
+                        {t('reports.meanMedian', { mean: dur(v.resolveMeanMs), median: dur(v.resolveMedianMs) })} ·{' '}
+                        {target(v.resolveTarget)}
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <BarChart
+            title={t('reports.vendorChart')}
+            testId="chart-vendors"
+            max={1}
+            bars={vendors.flatMap((v): Bar[] => [
+              { group: v.name, label: t('reports.slaAck'), value: v.ackCompliance, text: pct(v.ackCompliance), tone: 'a' },
+              {
+                group: v.name,
+                label: t('reports.slaResolve'),
+                value: v.resolveCompliance,
+                text: pct(v.resolveCompliance),
+                tone: 'b',
+              },
+            ])}
+          />
+        </>
+      )}
+    </>
+  );
+}
