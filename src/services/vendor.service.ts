@@ -147,6 +147,9 @@ export async function engageVendor(
         name: vendor.name,
         ...(vendor.acknowledge ? { acknowledge: vendor.acknowledge } : {}),
         ...(vendor.resolve ? { resolve: vendor.resolve } : {}),
+        // Where the hand-off message goes, in the vendor's language (src/notify/dispatcher.ts).
+        email: vendor.email,
+        locale: vendor.locale,
       },
       note: input.note,
     });
