@@ -163,7 +163,7 @@ describe.each(ENGINES)('vendors on %s', (engine) => {
       const detail = (await t.api('GET', `/api/v1/incidents/${id}`, { as: lx })).body;
       const engaged = detail.timeline.find((e: Json) => e.kind === 'vendor_engaged');
       expect(engaged.data).toEqual({
-        vendor: { id: v.id, name: v.name, acknowledge: 'PT4H', resolve: 'P2D' },
+        vendor: { id: v.id, name: v.name, acknowledge: 'PT4H', resolve: 'P2D', email: 'support@operateur.example', locale: 'fr' },
         note: 'Ticket ouvert chez vous ?',
       });
       const at = Date.parse(engaged.at);
