@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/services/auth.service.js';
+import { fixture, incidentsOf, newIntegration } from '../intake/helpers.js';
 import { PASSWORD, startServer, type TestServer, type TestUser } from '../helpers/server.js';
 import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
 
@@ -139,6 +140,51 @@ describe.skipIf(!browserAvailable)('web app: user text is never run as HTML', ()
     expect(await alert.textContent()).not.toMatch(/\[object|\{"/);
     expect(await agentPage.locator('textarea[name=escalate-reason]').inputValue()).toBe(reason);
     expect((await t.api('GET', `/api/v1/incidents/${incidentId}`, { as: agent })).body.tier).toBe('L1');
+  });
+
+  it('shows an attached file name and alert annotations as text', async () => {
+    // The requester attaches a file through the page; its name carries markup.
+    const page = await pageFor(requester);
+    await page.goto(`${t.url}/incidents/${incidentId}`);
+    await page.getByRole('heading', { name: `${SCRIPT} VPN` }).waitFor();
+    await page
+      .getByTestId('attach-file')
+      .setInputFiles({ name: `${IMG}.txt`, mimeType: 'text/plain', buffer: Buffer.from('ping: timeout') });
+    const link = page.getByTestId('attachments').getByRole('link');
+    await link.waitFor();
+    // Markup characters are replaced in stored names; what is left is shown as text, offered as a download.
+    const shown = await link.textContent();
+    expect(shown).toMatch(/^_img src=x onerror=.+alert\(1\).+\.txt$/);
+    expect(shown).not.toMatch(/[<>]/);
+    expect(await link.getAttribute('download')).toBe(shown);
+    const stored = await t.api('GET', `/api/v1/incidents/${incidentId}/attachments`, { as: requester });
+    expect(stored.body.items.map((a: { fileName: string }) => a.fileName)).toEqual([shown]);
+
+    // An alert from Prometheus Alertmanager whose annotations carry markup opens an incident at L1.
+    const admin = await userWithName('admin', 'Admin');
+    const integration = await newIntegration(t, admin, {
+      kind: 'alertmanager',
+      name: 'Prometheus',
+      category: 'network-downtime',
+    });
+    const body = fixture('alertmanager-v4-firing.json');
+    body.alerts = [body.alerts[0]];
+    body.alerts[0].annotations = { summary: `${SCRIPT} disk full`, description: IMG };
+    const res = await fetch(`${t.url}/api/v1/intake/alertmanager`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${integration.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBeLessThan(300);
+    const [opened] = await incidentsOf(t, integration.id);
+    const agentPage = await pageFor(agent);
+    await agentPage.goto(`${t.url}/incidents/${opened!.id}`);
+    await agentPage.getByRole('heading', { name: `${SCRIPT} disk full` }).waitFor();
+    expect(await agentPage.getByTestId('description').textContent()).toContain(IMG);
+    for (const p of [page, agentPage]) {
+      expect(await p.locator('main img, main svg, main script').count()).toBe(0);
+      expect(await pwned(p)).toBeNull();
+    }
   });
 
   it('no payload ran anywhere: no dialog, no page error', () => {

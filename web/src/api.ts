@@ -48,6 +48,26 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return json as T;
 }
 
+/** Sends one file to an incident as multipart/form-data; errors come back as for `api`. */
+export async function uploadAttachment(incidentId: number, file: File): Promise<unknown> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1/incidents/${incidentId}/attachments`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'x-requested-with': 'palier' },
+      body: form,
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'network');
+  }
+  const json = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? `http_${res.status}`, json?.error?.message ?? res.statusText);
+  return json;
+}
+
 export type Role = 'admin' | 'manager' | 'agent' | 'requester' | 'vendor';
 export type Locale = 'fr' | 'en';
 export interface Localized {
@@ -149,7 +169,12 @@ export interface Matrix {
   createdBy: number | null;
   comment?: string | null;
   tiers: Array<{ key: string; name: Localized; description: Localized }>;
-  categories: Array<{ key: string; name: Localized; description?: Localized; confidential?: boolean | { tiers: string[]; users: number[] } }>;
+  categories: Array<{
+    key: string;
+    name: Localized;
+    description?: Localized;
+    confidential?: boolean | { tiers: string[]; users: number[] };
+  }>;
   cells: Array<{ category: string; tier: string; actions: Localized[]; mandatory?: number[] }>;
   sla: Array<{ tier: string; priority: string; category?: string; acknowledge: string; resolve: string }>;
   [more: string]: unknown;

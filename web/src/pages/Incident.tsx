@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useParams } from 'react-router';
-import { api, type IncidentDetail, type TimelineEvent, type User } from '../api';
+import { api, uploadAttachment, type IncidentDetail, type TimelineEvent, type User } from '../api';
 import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { VendorHandOff } from '../components/VendorHandOff';
@@ -135,6 +135,8 @@ export function IncidentPage() {
               <ErrorMessage error={check.error} />
             </section>
           )}
+
+          <Attachments incidentId={i.id} canAdd={i.status !== 'closed' && (staff || own)} />
 
           <Timeline events={i.timeline} name={name} />
 
@@ -372,3 +374,66 @@ function Actions(props: {
     </section>
   );
 }
+
+interface AttachmentItem {
+  id: number;
+  fileName: string;
+  contentType: string;
+  size: number;
+  createdAt: string;
+}
+
+/** Files on the incident: names shown as text, each served by the API as a sandboxed download. */
+function Attachments({ incidentId, canAdd }: { incidentId: number; canAdd: boolean }) {
+  const { t } = useT();
+  const client = useQueryClient();
+  const list = useQuery({
+    queryKey: ['attachments', incidentId],
+    queryFn: () => api<{ items: AttachmentItem[] }>('GET', `/incidents/${incidentId}/attachments`),
+  });
+  const upload = useMutation({
+    mutationFn: (file: File) => uploadAttachment(incidentId, file),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['attachments', incidentId] }),
+  });
+  const items = list.data?.items ?? [];
+  return (
+    <section aria-labelledby="attachments-title">
+      <h2 id="attachments-title">{t('incident.attachments')}</h2>
+      <ErrorMessage error={list.error} />
+      {items.length === 0 ? (
+        <p className="muted">{t('incident.noAttachments')}</p>
+      ) : (
+        <ul className="attachments" data-testid="attachments">
+          {items.map((a) => (
+            <li key={a.id}>
+              <a href={`/api/v1/incidents/${incidentId}/attachments/${a.id}`} download={a.fileName}>
+                {a.fileName}
+              </a>{' '}
+              <span className="muted">
+                {a.contentType}, {formatSize(a.size)}, {formatDate(a.createdAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      {canAdd && (
+        <label className="attach">
+          {t('incident.attach')}{' '}
+          <input
+            type="file"
+            data-testid="attach-file"
+            disabled={upload.isPending}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) upload.mutate(file, { onSettled: () => (e.target.value = '') });
+            }}
+          />
+        </label>
+      )}
+      <ErrorMessage error={upload.error} />
+    </section>
+  );
+}
+
+const formatSize = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
