@@ -10,6 +10,7 @@ import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
 import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
+import { TeamsPage } from './pages/Teams';
 import { UsersPage } from './pages/Users';
 import { SessionProvider, useSession } from './session';
 
@@ -67,6 +68,7 @@ function Shell() {
             {link('/portal', t('nav.portal'))}
             {link('/matrix', t('nav.matrix'))}
             {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
+            {link('/teams', t('nav.teams'), staff)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
           </ul>
         </nav>
@@ -104,6 +106,7 @@ function Shell() {
           <Route path="/matrix" element={<MatrixPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
           <Route path="/reports" element={<ReportsPage />} />
+          <Route path="/teams" element={<TeamsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
