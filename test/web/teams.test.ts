@@ -9,7 +9,7 @@ const SCRIPT = '<script>window.__pwned = "script"</script>';
 const TEAM = `${IMG} Réseau`;
 
 /** Teams and on-call, and user administration, as people use them in the browser. */
-describe.skipIf(!browserAvailable)('web app: teams, on-call and users', () => {
+describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeout: 60_000 }, () => {
   let t: TestServer;
   let browser: Browser;
   let admin: TestUser;
@@ -26,6 +26,7 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', () => {
   }
   async function pageFor(user: TestUser): Promise<Page> {
     const page = await (await personContext(browser)).newPage();
+    page.setDefaultTimeout(10_000);
     seen.push(watchPage(page));
     await signIn(page, t.url, user.email);
     return page;
@@ -67,7 +68,7 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', () => {
     await create.getByLabel('Tier').selectOption('L1');
     await create.getByLabel('Name').fill(TEAM);
     await create.getByLabel('Shared e-mail').fill('n1@example.test');
-    await create.getByLabel('Hand-over', { exact: true }).selectOption('daily');
+    await create.getByRole('combobox', { name: /^Hand-over/ }).selectOption('daily');
     await create.getByLabel('Hand-over time').fill('08:30');
     await create.getByRole('button', { name: 'Create the team' }).click();
     const card = page.getByRole('article', { name: TEAM });
@@ -79,12 +80,12 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', () => {
     for (const [name, who] of [['Alice', alice], ['Bruno', bruno]] as const) {
       await addMember.getByLabel('Person').selectOption(String(who.id));
       await addMember.getByRole('button', { name: 'Add to the team' }).click();
-      await card.getByTestId('members').getByText(name).waitFor();
+      await card.getByTestId('members').getByText(name, { exact: true }).waitFor();
     }
     await addMember.getByLabel('As').selectOption('manager');
     await addMember.getByLabel('Person').selectOption(String(admin.id));
     await addMember.getByRole('button', { name: 'Add to the team' }).click();
-    await card.getByTestId('managers').getByText('Ada Admin').waitFor();
+    await card.getByTestId('managers').getByText('Ada Admin', { exact: true }).waitFor();
     expect(await memberNames(page)).toEqual(['Alice', 'Bruno']);
 
     // The first member of the rotation is on call; moving Bruno up makes it him.
@@ -142,7 +143,7 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', () => {
     await page.locator('nav a[href="/teams"]').click();
     const card = page.getByRole('article', { name: TEAM });
     await card.waitFor();
-    await card.getByTestId('members').getByText('Bruno').waitFor();
+    await card.getByTestId('members').getByText('Bruno', { exact: true }).waitFor();
     expect(await memberNames(page)).toEqual(['Bruno', 'Alice']);
     await expect(page.getByTestId('oncall').getByRole('cell', { name: TEAM }).count()).resolves.toBe(1);
     // Nothing to change: no forms, no buttons, and the webhook address is not shown.
