@@ -47,7 +47,7 @@ export function TeamsPage() {
                 <th scope="col">{t('common.tier')}</th>
                 <th scope="col">{t('teams.team')}</th>
                 <th scope="col">{t('teams.onCall')}</th>
-                <th scope="col">{t('teams.until')}</th>
+                <th scope="col">{t('teams.untilCol')}</th>
               </tr>
             </thead>
             <tbody>
@@ -174,14 +174,16 @@ function TeamCard({ team, admin, users, tierName }: { team: Team; admin: boolean
           <li key={m.userId}>
             <span>{m.name}</span> <span className="muted">{m.email}</span>
             {admin && (
-              <button
-                type="button"
-                className="link"
-                onClick={() => putMembers(current().filter((x) => !(x.userId === m.userId && x.role === 'manager')))}
-                aria-label={t('teams.remove', { name: m.name })}
-              >
-                ✕
-              </button>
+              <span className="row inline">
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => putMembers(current().filter((x) => !(x.userId === m.userId && x.role === 'manager')))}
+                  aria-label={t('teams.remove', { name: m.name })}
+                >
+                  ✕
+                </button>
+              </span>
             )}
           </li>
         ))}
