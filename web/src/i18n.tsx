@@ -279,6 +279,7 @@ const en = {
   'users.saved': 'User {{email}} saved.',
   'users.actions': 'Actions',
   'error.own_account': 'You cannot disable your own account or change your own role.',
+  'error.last_admin': 'Palier needs at least one active administrator.',
 };
 
 type Key = keyof typeof en;
@@ -560,6 +561,7 @@ const fr: Record<Key, string> = {
   'users.saved': 'Utilisateur {{email}} enregistré.',
   'users.actions': 'Actions',
   'error.own_account': 'Vous ne pouvez ni désactiver votre propre compte ni changer votre propre rôle.',
+  'error.last_admin': 'Palier a besoin d’au moins un administrateur actif.',
 };
 
 const DICTIONARIES: Record<Locale, Record<Key, string>> = { en, fr };
