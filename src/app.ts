@@ -34,7 +34,7 @@ export async function createPalier(config: Config, clock: Clock = systemClock, o
   try {
     await migrateToLatest(store);
     const secret = await loadSecret(store.db, config.secret);
-    const services = createServices(store, clock, { secret, site: { publicUrl: config.publicUrl } });
+    const services = createServices(store, clock, { secret, site: { publicUrl: config.publicUrl }, vendorLinkDays: config.vendorLinkDays });
     await ensureSeedMatrix(services);
     const server = await buildServer(services, config);
     const worker = new EscalationWorker(services, { pollMs: config.workerPollMs, log: server.log });

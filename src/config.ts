@@ -33,6 +33,10 @@ export interface Config {
   /** Where logs go instead of standard output (tests read them). Not from the environment. */
   logStream?: { write(line: string): void };
   intake: IntakeConfig;
+  /** How many days a vendor's signed link stays valid. */
+  vendorLinkDays: number;
+  /** Requests per minute one client address may make to the vendor page (429 beyond). */
+  vendorPortalRateLimit: number;
   /** OpenID Connect sign-in; null when PALIER_OIDC_ISSUER is not set. */
   oidc: OidcConfig | null;
   notify: NotifyConfig;
@@ -133,6 +137,8 @@ const envSchema = z.object({
   PALIER_INTAKE_SWEEP_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   PALIER_IMAP_POLL: z.enum(['on', 'off']).default('on'),
   PALIER_INTAKE_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  PALIER_VENDOR_LINK_DAYS: z.coerce.number().min(0.001).max(365).default(14),
+  PALIER_VENDOR_PORTAL_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
   PALIER_OIDC_ISSUER: z
     .url()
     .refine((u) => {
@@ -212,6 +218,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       imap: e.PALIER_IMAP_POLL === 'on',
       ratePerMinute: e.PALIER_INTAKE_RATE_PER_MINUTE,
     },
+    vendorLinkDays: e.PALIER_VENDOR_LINK_DAYS,
+    vendorPortalRateLimit: e.PALIER_VENDOR_PORTAL_RATE_LIMIT,
     oidc: e.PALIER_OIDC_ISSUER
       ? {
           issuer: e.PALIER_OIDC_ISSUER,

@@ -114,6 +114,7 @@ program
     }
   });
 
+type UserAddOptions = { email: string; password?: string; role: Role; tier?: string[]; vendor?: number; name?: string; locale?: 'fr' | 'en' };
 const user = program.command('user').description('Manage users');
 user
   .command('add')
@@ -122,9 +123,10 @@ user
   .option('--password <password>')
   .addOption(new Option('--role <role>').choices(ROLES).makeOptionMandatory())
   .option('--tier <tier...>', 'tier(s) an agent works at, e.g. --tier L1 L2')
+  .option('--vendor <id>', 'the vendor a vendor contact speaks for (role vendor)', integer)
   .option('--name <name>', 'display name')
   .addOption(new Option('--locale <locale>').choices(['fr', 'en']))
-  .action(async (opts: { email: string; password?: string; role: Role; tier?: string[]; name?: string; locale?: 'fr' | 'en' }) => {
+  .action(async (opts: UserAddOptions) => {
     const created = await withServices((s) =>
       addUser(s, {
         email: opts.email,
@@ -133,6 +135,7 @@ user
         displayName: opts.name,
         locale: opts.locale,
         tiers: opts.tier?.flatMap((t) => t.split(',')),
+        vendorId: opts.vendor,
       }),
     );
     console.log(`Created ${created.role} ${created.email} (id ${created.id})`);

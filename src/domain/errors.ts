@@ -8,6 +8,10 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  /** Understood but refused by a business rule about the data given (a vendor that does not cover the category). */
+  | 'unprocessable'
+  /** Existed once, no more (an expired link). */
+  | 'gone'
   | 'too_large'
   | 'rate_limited'
   | 'unavailable';
@@ -34,6 +38,9 @@ export const invalid = (code: string, message: string, details?: ErrorDetail[]) 
 export const notFound = (what: string) => new DomainError('not_found', 'not_found', `${what} not found`);
 export const forbidden = (message = 'You are not allowed to do this') =>
   new DomainError('forbidden', 'forbidden', message);
+export const unprocessable = (code: string, message: string, details?: ErrorDetail[]) =>
+  new DomainError('unprocessable', code, message, details);
+export const gone = (code: string, message: string) => new DomainError('gone', code, message);
 export const conflict = (code: string, message: string) => new DomainError('conflict', code, message);
 
 /** A schema issue path as people read it: ['cells', 8, 'actions', 0, 'en'] -> "cells[8].actions[0].en". */

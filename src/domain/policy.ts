@@ -1,7 +1,8 @@
 import type { Incident } from './incident.js';
 import type { Confidentiality, MatrixDefinition } from './matrix.js';
 
-export const ROLES = ['admin', 'manager', 'agent', 'requester'] as const;
+/** vendor: a contact of an outside vendor, who sees only the incidents handed to that vendor. */
+export const ROLES = ['admin', 'manager', 'agent', 'requester', 'vendor'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Actor {
@@ -9,6 +10,8 @@ export interface Actor {
   role: Role;
   /** Tiers an agent works at; empty for other roles. */
   tiers: string[];
+  /** The vendor a vendor contact speaks for; absent or null for other roles. */
+  vendorId?: number | null | undefined;
 }
 
 /**
@@ -37,6 +40,9 @@ export const PERMISSIONS = [
   'dashboard.read',
   'team.read',
   'team.manage',
+  'vendor.read',
+  'vendor.manage',
+  'incident.vendor_update',
   'notification.manage',
   'delivery.read',
 ] as const;
@@ -44,6 +50,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const isStaff = (a: Actor) => a.role === 'admin' || a.role === 'manager' || a.role === 'agent';
 const isOwn = (a: Actor, i: Incident) => i.requesterId === a.id;
+/** A vendor contact's incidents: those handed to their vendor (the latest hand-off counts). */
+const isVendorOf = (a: Actor, i: Incident) => a.role === 'vendor' && a.vendorId != null && i.vendorId === a.vendorId;
 const worksAt = (a: Actor, i: Incident) =>
   a.role === 'admin' || a.role === 'manager' || (a.role === 'agent' && a.tiers.includes(i.tier));
 
@@ -52,13 +60,14 @@ const worksAt = (a: Actor, i: Incident) =>
  * answers whether the actor may ever do it (the check made before a route runs).
  */
 const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> = {
-  'matrix.read': () => true,
+  // The matrix and its history are the organisation's: vendor contacts see their incidents only.
+  'matrix.read': (a) => a.role !== 'vendor',
   'matrix.write': (a) => a.role === 'admin',
-  'incident.create': () => true,
+  'incident.create': (a) => a.role !== 'vendor',
   'incident.create_on_behalf': isStaff,
   'incident.list': () => true, // narrowed by incidentScope
-  'incident.read': (a, i) => isStaff(a) || !i || isOwn(a, i),
-  'incident.comment': (a, i) => isStaff(a) || !i || isOwn(a, i),
+  'incident.read': (a, i) => isStaff(a) || !i || isOwn(a, i) || isVendorOf(a, i),
+  'incident.comment': (a, i) => isStaff(a) || !i || isOwn(a, i) || isVendorOf(a, i),
   'incident.work': (a, i) => (i ? worksAt(a, i) : isStaff(a)),
   // A requester may reopen or close their own resolved incident: they are the judge of the fix.
   'incident.reopen': (a, i) => !i || worksAt(a, i) || isOwn(a, i),
@@ -78,6 +87,11 @@ const RULES: Record<Permission, (actor: Actor, incident?: Incident) => boolean> 
   // Staff need to know who to call at each tier; who is in a team is decided by administrators.
   'team.read': isStaff,
   'team.manage': (a) => a.role === 'admin',
+  'vendor.read': isStaff,
+  'vendor.manage': (a) => a.role === 'admin',
+  // What the vendor says (acknowledged, its ticket, an update, done): the vendor's contacts, or staff
+  // of the incident's tier recording it from a phone call.
+  'incident.vendor_update': (a, i) => (i ? worksAt(a, i) || isVendorOf(a, i) : isStaff(a) || a.role === 'vendor'),
   // Channels hold webhook secrets and decide where incident details leave Palier.
   'notification.manage': (a) => a.role === 'admin',
   // What was sent, to whom, and what failed: for those who run the desk.
@@ -97,7 +111,7 @@ export function confidentialRules(matrix: Pick<MatrixDefinition, 'categories'>):
 }
 
 /** The fields of an incident its visibility depends on. */
-export type Visible = Pick<Incident, 'category' | 'tier' | 'requesterId' | 'assigneeId'>;
+export type Visible = Pick<Incident, 'category' | 'tier' | 'requesterId' | 'assigneeId' | 'vendorId'>;
 
 /** Whether the actor is named for every incident of a confidential category. */
 const named = (a: Actor, rule: Confidentiality) =>
@@ -105,13 +119,19 @@ const named = (a: Actor, rule: Confidentiality) =>
 
 /**
  * An incident of a confidential category is seen by administrators, the people and tiers the matrix
- * names, its requester, its assignee, and the agents of the tier holding it (the helpdesk must be
- * able to take a breach report in; once it moves up, the helpdesk no longer sees it).
+ * names, its requester, its assignee, the agents of the tier holding it (the helpdesk must be
+ * able to take a breach report in; once it moves up, the helpdesk no longer sees it), and the
+ * contacts of the vendor it is handed to (handing it over is the decision to share it).
  */
 function sees(a: Actor, i: Visible, rules: ConfidentialRules): boolean {
   const rule = rules.get(i.category);
   if (!rule || named(a, rule)) return true;
-  return i.requesterId === a.id || i.assigneeId === a.id || (a.role === 'agent' && a.tiers.includes(i.tier));
+  return (
+    i.requesterId === a.id ||
+    i.assigneeId === a.id ||
+    (a.role === 'agent' && a.tiers.includes(i.tier)) ||
+    (a.role === 'vendor' && a.vendorId != null && i.vendorId === a.vendorId)
+  );
 }
 
 /**
@@ -127,15 +147,19 @@ export function can(actor: Actor, permission: Permission, incident?: Incident, r
 
 /**
  * The restriction every incident list, count, search, export and feed applies for this actor: a
- * requester's own incidents only; for staff, the confidential categories they are not named for are
- * hidden, except the incidents they still see (their own, assigned to them, held by their tier).
+ * requester's own incidents only; a vendor contact's, those handed to their vendor; for staff, the
+ * confidential categories they are not named for are hidden, except the incidents they still see
+ * (their own, assigned to them, held by their tier).
  */
 export interface IncidentScope {
   requesterId?: number;
+  vendorId?: number;
   hidden?: { categories: string[]; exceptTiers: string[]; exceptUserId: number };
 }
 
 export function incidentScope(actor: Actor, rules: ConfidentialRules): IncidentScope {
+  // A vendor contact without a vendor sees nothing: no incident has vendor 0.
+  if (actor.role === 'vendor') return { vendorId: actor.vendorId ?? 0 };
   if (!isStaff(actor)) return { requesterId: actor.id };
   const categories = [...rules].filter(([, rule]) => !named(actor, rule)).map(([key]) => key);
   if (categories.length === 0) return {};
@@ -145,6 +169,7 @@ export function incidentScope(actor: Actor, rules: ConfidentialRules): IncidentS
 /** The scope applied to one incident in memory: the same answer the query gives. */
 export function inScope(scope: IncidentScope, i: Visible): boolean {
   if (scope.requesterId !== undefined && i.requesterId !== scope.requesterId) return false;
+  if (scope.vendorId !== undefined && i.vendorId !== scope.vendorId) return false;
   const h = scope.hidden;
   if (!h || !h.categories.includes(i.category)) return true;
   return h.exceptTiers.includes(i.tier) || i.requesterId === h.exceptUserId || i.assigneeId === h.exceptUserId;

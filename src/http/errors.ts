@@ -20,6 +20,8 @@ const STATUS: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unprocessable: 422,
+  gone: 410,
   too_large: 413,
   rate_limited: 429,
   unavailable: 503,

@@ -14,13 +14,25 @@ export type SecurityEvent =
   | 'user_changed'
   | 'role_changed'
   | 'user_disabled'
-  | 'user_enabled';
+  | 'user_enabled'
+  | 'vendor_portal_rate_limited';
 
-const FAILURES = new Set<SecurityEvent>(['sign_in_failed', 'sign_in_rate_limited', 'invalid_token', 'access_refused']);
+/** Vendor links carry their credential in the path: logs keep the route, never the token. */
+export const withoutLinkToken = (url: string) => url.replace(/^(\/(?:api\/v1\/vendor-portal|vendor)\/)[^/?#]+/, '$1[token]');
+
+const FAILURES = new Set<SecurityEvent>([
+  'sign_in_failed',
+  'sign_in_rate_limited',
+  'invalid_token',
+  'access_refused',
+  'vendor_portal_rate_limited',
+]);
 
 /** One structured line per security-relevant event, for the SIEM or a grep of the logs. */
 export function logSecurity(request: FastifyRequest, event: SecurityEvent, fields: Record<string, unknown> = {}) {
-  const line = { security: { event, ip: request.ip, method: request.method, url: request.url.split('?')[0], ...fields } };
+  const line = {
+    security: { event, ip: request.ip, method: request.method, url: withoutLinkToken(request.url.split('?')[0]!), ...fields },
+  };
   if (FAILURES.has(event)) request.log.warn(line, `security: ${event}`);
   else request.log.info(line, `security: ${event}`);
 }

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { registerInputGuards } from './input-guards.js';
 import { GroupedRateLimitStore } from './rate-limit-store.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { withoutLinkToken } from './security-log.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
@@ -25,6 +26,7 @@ import { oidcRoutes } from './routes/oidc.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
+import { vendorRoutes } from './routes/vendors.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { profileRoutes } from './routes/profile.js';
 import { queueRoutes } from './routes/queue.js';
@@ -37,6 +39,17 @@ export async function buildServer(services: Services, config: Config): Promise<F
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // Fastify's own request serializer, with vendor link tokens taken out of the URL.
+      serializers: {
+        req: (req: FastifyRequest) => ({
+          method: req.method,
+          url: withoutLinkToken(req.url),
+          version: req.headers['accept-version']?.toString(),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       ...(config.logStream ? { stream: config.logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
@@ -106,6 +119,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(streamRoutes(services));
   await app.register(profileRoutes(services));
   await app.register(teamRoutes(services));
+  await app.register(vendorRoutes(services, config.vendorPortalRateLimit));
   await registerWebApp(app);
   return app;
 }

@@ -34,7 +34,8 @@ export async function registerWebApp(app: FastifyInstance, root = WEB_DIST): Pro
   app.get('/*', { schema: { hide: true }, config: { public: true } }, async (request, reply) => {
     const path = request.url.split('?')[0]!;
     // API paths keep their JSON 404; a missing file with an extension is a real 404, not a page.
-    if (isApiPath(path) || /\.[a-z0-9]+$/i.test(path)) return reply.callNotFound();
+    // A vendor link's token ends in ".<signature>", which is not a file name.
+    if (isApiPath(path) || (/\.[a-z0-9]+$/i.test(path) && !path.startsWith('/vendor/'))) return reply.callNotFound();
     return sendIndex(reply);
   });
   return true;

@@ -94,6 +94,8 @@ export const emailHandler: Handler<ParsedEmail> = {
 
     const sender = await senderAccount(s, trx, mail.from);
     if (!sender) return rejected(`The account of ${mail.from.address} is disabled`);
+    // Vendor contacts answer on the incidents handed to their vendor; they open none.
+    if (sender.role === 'vendor') return rejected(`${mail.from.address} is a vendor contact and opens no incidents`);
     const classification = classify(integration.config, {
       from: mail.from.address,
       domain: mail.from.address.split('@')[1] ?? '',
@@ -129,7 +131,12 @@ async function comment(
   const incident = await s.incidents.get(incidentId, trx, true);
   if (!user || user.disabled_at != null || !incident)
     return rejected(`${from} may not comment on incident ${incidentId}`, { from, incidentId });
-  const actor: Actor = { id: Number(user.id), role: user.role as Role, tiers: JSON.parse(user.tiers) as string[] };
+  const actor: Actor = {
+    id: Number(user.id),
+    role: user.role as Role,
+    tiers: JSON.parse(user.tiers) as string[],
+    vendorId: user.vendor_id == null ? null : Number(user.vendor_id),
+  };
   if (!can(actor, 'incident.comment', incident, await currentConfidentialRules(s, trx)))
     return rejected(`${from} may not comment on incident ${incidentId}`, { from, incidentId });
   if (incident.status === 'closed') return rejected(`Incident ${incidentId} is closed`, { from, incidentId });
@@ -151,9 +158,9 @@ async function senderAccount(
   s: Services,
   trx: Transaction<Database>,
   from: { address: string; name: string },
-): Promise<{ id: number } | undefined> {
+): Promise<{ id: number; role: string } | undefined> {
   const user = await s.intake.userByEmail(trx, from.address);
-  if (user) return user.disabled_at == null ? { id: Number(user.id) } : undefined;
+  if (user) return user.disabled_at == null ? { id: Number(user.id), role: user.role } : undefined;
   const id = await s.intake.insertPasswordlessUser(trx, {
     email: from.address,
     role: 'requester',
@@ -162,5 +169,5 @@ async function senderAccount(
     disabled: false,
     at: s.clock.now(),
   });
-  return { id };
+  return { id, role: 'requester' };
 }

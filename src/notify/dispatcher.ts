@@ -20,6 +20,7 @@ import {
   type NotifiedEvent,
 } from './messages.js';
 import type { Contact, ContactDirectory, TierTeam } from './recipients.js';
+import { vendorLink } from '../services/vendor.service.js';
 import { WebhookGuard } from './ssrf-guard.js';
 
 type DeliveryRow = Selectable<Database['deliveries']>;
@@ -449,6 +450,12 @@ export class Dispatcher {
     if (d.kind === 'email') {
       if (!this.mailer) throw new Error('No SMTP server configured (PALIER_SMTP_URL)');
       const to = channel ? channel.target : d.recipient.replace(/^email:/, '');
+      // The vendor the incident is handed to has no account: its message carries its signed page instead.
+      if (!channel && incident.vendorId !== null) {
+        const vendor = await this.s.vendors.byId(incident.vendorId);
+        if (vendor && vendor.email.toLowerCase() === to.toLowerCase())
+          ctx.link = vendorLink(this.s, { incidentId: incident.id, vendorId: vendor.id }).url;
+      }
       const { signer, site } = this.s;
       const root = incidentReference(signer, incident.id, site.mailDomain);
       const mail = renderEmail(ctx);

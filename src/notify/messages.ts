@@ -18,6 +18,8 @@ export interface MessageContext {
   events: NotifiedEvent[];
   locale: Locale;
   publicUrl: string;
+  /** Where this recipient opens the incident instead of its page: a vendor's signed link. */
+  link?: string | undefined;
 }
 
 const TARGETS: Record<MissedTarget['kind'], Record<Locale, string>> = {
@@ -105,7 +107,8 @@ export function describeEvent(e: NotifiedEvent, incident: MessageContext['incide
   }
 }
 
-export const incidentLink = (c: Pick<MessageContext, 'publicUrl' | 'incident'>) => `${c.publicUrl}/incidents/${c.incident.id}`;
+export const incidentLink = (c: Pick<MessageContext, 'publicUrl' | 'incident' | 'link'>) =>
+  c.link ?? `${c.publicUrl}/incidents/${c.incident.id}`;
 
 function headline(c: MessageContext): string {
   if (c.events.length === 1) return describeEvent(c.events[0]!, c.incident, c.locale);

@@ -86,7 +86,7 @@ export async function actorForToken(s: Services, token: string): Promise<Actor |
     cache.entries.delete(hash);
     return undefined;
   }
-  const actor = { id: found.id, role: found.role, tiers: found.tiers };
+  const actor: Actor = { id: found.id, role: found.role, tiers: found.tiers, vendorId: found.vendorId ?? null };
   if (cache.epoch === epoch) {
     if (cache.entries.size >= 10_000) cache.entries.clear();
     cache.entries.set(hash, { actor, expiresAt: found.expiresAt, until: now + TOKEN_CACHE_MS });
@@ -144,6 +144,8 @@ export interface UserChange {
   displayName?: string | undefined;
   locale?: 'fr' | 'en' | undefined;
   disabled?: boolean | undefined;
+  /** The vendor of a vendor contact. */
+  vendorId?: number | null | undefined;
 }
 
 /**
@@ -164,6 +166,10 @@ export async function changeUser(
   const role = change.role ?? before.role;
   const tiers = change.tiers ?? (change.role !== undefined && change.role !== 'agent' ? [] : before.tiers);
   await checkTiers(s, role, tiers);
+  // A vendor contact always speaks for one vendor; nobody else does.
+  const vendorId =
+    role === 'vendor' ? (change.vendorId !== undefined ? change.vendorId : before.vendorId) : (change.vendorId ?? null);
+  await checkVendor(s, role, vendorId);
   const now = s.clock.now();
   const removesAdmin = before.role === 'admin' && ((change.role !== undefined && change.role !== 'admin') || change.disabled === true);
   const { after, tokensRevoked } = await s.store.db.transaction().execute(async (trx) => {
@@ -177,6 +183,7 @@ export async function changeUser(
     }
     const users = new UserRepository(trx);
     const after = await users.update(id, {
+      ...(vendorId !== before.vendorId ? { vendorId } : {}),
       ...(change.role !== undefined ? { role: change.role } : {}),
       ...(change.tiers !== undefined || change.role !== undefined ? { tiers } : {}),
       ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
@@ -197,12 +204,14 @@ export interface AddUserInput {
   displayName?: string | undefined;
   locale?: 'fr' | 'en' | undefined;
   tiers?: string[] | undefined;
+  vendorId?: number | undefined;
 }
 
 /** Creates a user; agents must belong to at least one tier of the current matrix. */
 export async function addUser(s: Services, input: AddUserInput): Promise<User> {
   const tiers = input.tiers ?? [];
   await checkTiers(s, input.role, tiers);
+  await checkVendor(s, input.role, input.vendorId ?? null);
   if (await s.users.byEmail(input.email))
     throw new DomainError('conflict', 'email_taken', `A user with e-mail ${input.email} already exists`);
   const user: NewUser = {
@@ -212,8 +221,23 @@ export async function addUser(s: Services, input: AddUserInput): Promise<User> {
     displayName: input.displayName ?? input.email.split('@')[0]!,
     locale: input.locale ?? 'fr',
     tiers,
+    vendorId: input.vendorId ?? null,
   };
   return s.users.insert(user, s.clock.now());
+}
+
+/** Vendor contacts name an existing vendor; other roles none. */
+async function checkVendor(s: Services, role: Role, vendorId: number | null): Promise<void> {
+  if (role === 'vendor') {
+    if (vendorId == null)
+      throw invalid('vendor_required', 'A vendor contact needs a vendor', [{ path: 'vendorId', message: 'the id of a vendor' }]);
+    if (!(await s.vendors.byId(vendorId)))
+      throw invalid('unknown_vendor', `Vendor ${vendorId} does not exist`, [{ path: 'vendorId', message: 'no such vendor' }]);
+  } else if (vendorId != null) {
+    throw invalid('vendor_for_vendor_contacts_only', 'Only vendor contacts belong to a vendor', [
+      { path: 'vendorId', message: 'remove, or use role vendor' },
+    ]);
+  }
 }
 
 /** Agents must belong to at least one tier of the current matrix; other roles to none. */

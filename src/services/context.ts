@@ -8,6 +8,7 @@ import { IntakeRepository } from '../store/intake.repository.js';
 import { MatrixRepository } from '../store/matrix.repository.js';
 import { TeamRepository } from '../store/team.repository.js';
 import { UserRepository } from '../store/user.repository.js';
+import { VendorRepository } from '../store/vendor.repository.js';
 import { Signer } from './secret.js';
 
 /** Everything a use case needs from the outside world, built once at start. */
@@ -27,6 +28,9 @@ export interface Services {
   attachments: AttachmentRepository;
   /** Tier teams, members, on-call rotations and overrides. */
   teams: TeamRepository;
+  vendors: VendorRepository;
+  /** How long a vendor's signed link opens its page. */
+  vendorLinkMs: number;
 }
 
 export interface Site {
@@ -37,6 +41,7 @@ export interface Site {
 export interface ServiceOptions {
   secret?: string;
   site?: Partial<Site>;
+  vendorLinkDays?: number;
 }
 
 /** Without a secret (tests, one-off CLI commands), signatures are valid for this process only. */
@@ -54,5 +59,7 @@ export function createServices(store: Store, clock: Clock, options: ServiceOptio
     site: { publicUrl, mailDomain: options.site?.mailDomain ?? new URL(publicUrl).hostname },
     attachments: new AttachmentRepository(store.db),
     teams: new TeamRepository(store.db),
+    vendors: new VendorRepository(store.db),
+    vendorLinkMs: (options.vendorLinkDays ?? 14) * 86_400_000,
   };
 }

@@ -173,9 +173,9 @@ export const COMMAND_PERMISSION: Record<IncidentCommand['type'], Permission> = {
   stop_clock: 'incident.work',
   // Staff may record what a vendor said by phone; vendors themselves act through their signed link.
   engage_vendor: 'incident.work',
-  vendor_acknowledge: 'incident.work',
-  vendor_update: 'incident.work',
-  vendor_done: 'incident.work',
+  vendor_acknowledge: 'incident.vendor_update',
+  vendor_update: 'incident.vendor_update',
+  vendor_done: 'incident.vendor_update',
   close: 'incident.close',
   reopen: 'incident.reopen',
   comment: 'incident.comment',

@@ -13,6 +13,8 @@ export interface IncidentFilter {
   priority?: Priority[];
   assigneeId?: number | null;
   requesterId?: number;
+  /** The vendor the incident is (last) handed to. */
+  vendorId?: number;
   text?: string;
   /** The policy's confidential categories hidden from the reader (src/domain/policy.ts incidentScope). */
   hidden?: IncidentScope['hidden'];
@@ -172,6 +174,7 @@ export class IncidentRepository {
     if (filter.category?.length) q = q.where('category', 'in', filter.category);
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
+    if (filter.vendorId !== undefined) q = q.where('vendor_id', '=', filter.vendorId);
     const hidden = filter.hidden;
     if (hidden?.categories.length) q = q.where((eb) => visibleWhere(eb, hidden));
     if (filter.assigneeId === null) q = q.where('assignee_id', 'is', null);

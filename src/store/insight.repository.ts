@@ -16,6 +16,8 @@ export interface PeriodFilter {
   priority?: Priority[] | undefined;
   /** The policy's scope: a requester's own incidents only. */
   requesterId?: number | undefined;
+  /** The policy's scope: a vendor contact's vendor's incidents only. */
+  vendorId?: number | undefined;
   /** The policy's scope: confidential categories hidden from the reader, but for the incidents they still see. */
   hidden?: IncidentScope['hidden'];
 }
@@ -39,6 +41,7 @@ export class InsightRepository {
     if (filter.tier?.length) q = q.where('tier', 'in', filter.tier);
     if (filter.priority?.length) q = q.where('priority', 'in', filter.priority);
     if (filter.requesterId !== undefined) q = q.where('requester_id', '=', filter.requesterId);
+    if (filter.vendorId !== undefined) q = q.where('vendor_id', '=', filter.vendorId);
     const hidden = filter.hidden;
     if (hidden?.categories.length) q = q.where((eb) => visibleWhere(eb, hidden));
     const rows = await q.orderBy('id').limit(limit).execute();

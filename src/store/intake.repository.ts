@@ -215,7 +215,7 @@ export class IntakeRepository {
   async userByEmail(trx: Kysely<Database>, email: string) {
     return trx
       .selectFrom('users')
-      .select(['id', 'role', 'tiers', 'disabled_at'])
+      .select(['id', 'role', 'tiers', 'disabled_at', 'vendor_id'])
       .where('email', '=', email.toLowerCase())
       .executeTakeFirst();
   }

@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_report_figures.js';
 import * as m0006 from './migrations/0006_event_chain.js';
 import * as m0007 from './migrations/0007_intake.js';
 import * as m0008 from './migrations/0008_teams.js';
+import * as m0009 from './migrations/0009_vendors.js';
 import * as m0010 from './migrations/0010_vendor_figures.js';
 import * as m0011 from './migrations/0011_deliveries.js';
 
@@ -21,6 +22,7 @@ const MIGRATIONS = {
   '0006_event_chain': m0006,
   '0007_intake': m0007,
   '0008_teams': m0008,
+  '0009_vendors': m0009,
   '0010_vendor_figures': m0010,
   '0011_deliveries': m0011,
 };

@@ -14,6 +14,7 @@ export interface Database {
   integrations: IntegrationsTable;
   inbound_messages: InboundMessagesTable;
   intake_correlations: IntakeCorrelationsTable;
+  vendors: VendorsTable;
   notification_channels: NotificationChannelsTable;
   deliveries: DeliveriesTable;
   incident_figures: IncidentFiguresTable;
@@ -79,6 +80,25 @@ export interface UsersTable {
   tiers: string; // JSON array of tier keys
   disabled_at: number | null;
   created_at: number;
+  /** The vendor a vendor contact (role vendor) speaks for. */
+  vendor_id: number | null;
+}
+
+export interface VendorsTable {
+  id: Generated<number>;
+  name: string;
+  categories: string; // JSON array of category keys
+  email: string;
+  phone: string | null;
+  locale: string; // 'fr' | 'en'
+  contract_ref: string | null;
+  /** ISO 8601 durations from the support contract. */
+  acknowledge: string | null;
+  resolve: string | null;
+  active: number;
+  system_user_id: number;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface ApiTokensTable {

@@ -9,6 +9,8 @@ export interface User {
   displayName: string;
   locale: 'fr' | 'en';
   tiers: string[];
+  /** The vendor a vendor contact speaks for; null for other roles. */
+  vendorId: number | null;
   disabled: boolean;
   createdAt: number;
 }
@@ -29,6 +31,7 @@ export interface NewUser {
   displayName: string;
   locale: 'fr' | 'en';
   tiers: string[];
+  vendorId?: number | null | undefined;
 }
 
 export class UserRepository {
@@ -44,6 +47,7 @@ export class UserRepository {
         display_name: user.displayName,
         locale: user.locale,
         tiers: JSON.stringify(user.tiers),
+        vendor_id: user.vendorId ?? null,
         created_at: at,
       })
       .returningAll()
@@ -139,7 +143,14 @@ export class UserRepository {
 
   async update(
     id: number,
-    change: { role?: Role; tiers?: string[]; displayName?: string; locale?: 'fr' | 'en'; disabledAt?: number | null },
+    change: {
+      role?: Role;
+      tiers?: string[];
+      displayName?: string;
+      locale?: 'fr' | 'en';
+      disabledAt?: number | null;
+      vendorId?: number | null;
+    },
   ): Promise<User | undefined> {
     const row = await this.db
       .updateTable('users')
@@ -149,6 +160,7 @@ export class UserRepository {
         ...(change.displayName !== undefined ? { display_name: change.displayName } : {}),
         ...(change.locale !== undefined ? { locale: change.locale } : {}),
         ...(change.disabledAt !== undefined ? { disabled_at: change.disabledAt } : {}),
+        ...(change.vendorId !== undefined ? { vendor_id: change.vendorId } : {}),
       })
       .where('id', '=', id)
       .returningAll()
@@ -164,7 +176,7 @@ export class UserRepository {
     const row = await this.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
-      .select(['users.id', 'users.role', 'users.tiers', 'api_tokens.kind', 'api_tokens.expires_at'])
+      .select(['users.id', 'users.role', 'users.tiers', 'users.vendor_id', 'api_tokens.kind', 'api_tokens.expires_at'])
       .where('api_tokens.token_hash', '=', tokenHash)
       .where('api_tokens.revoked_at', 'is', null)
       .where('users.disabled_at', 'is', null)
@@ -174,6 +186,7 @@ export class UserRepository {
       id: Number(row.id),
       role: row.role as Role,
       tiers: JSON.parse(row.tiers) as string[],
+      vendorId: row.vendor_id == null ? null : Number(row.vendor_id),
       tokenKind: row.kind,
       expiresAt: row.expires_at == null ? null : Number(row.expires_at),
     };
@@ -192,6 +205,7 @@ function fromRow(r: UserRow): User {
     displayName: r.display_name,
     locale: r.locale === 'en' ? 'en' : 'fr',
     tiers: JSON.parse(r.tiers) as string[],
+    vendorId: r.vendor_id == null ? null : Number(r.vendor_id),
     disabled: r.disabled_at != null,
     createdAt: Number(r.created_at),
   };

@@ -1,7 +1,7 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { OPEN_STATUSES, type Incident } from '../../src/domain/incident.js';
-import { can, confidentialRules, incidentScope, inScope, type Actor } from '../../src/domain/policy.js';
+import { can, confidentialRules, incidentScope, inScope, PERMISSIONS, type Actor } from '../../src/domain/policy.js';
 import { SEED_MATRIX } from '../../src/domain/seed-matrix.js';
 import { seedCopy } from '../helpers/builders.js';
 
@@ -129,4 +129,74 @@ describe('confidential categories in the policy', () => {
       expect(inScope(incidentScope(actor, r), full)).toBe(can(actor, 'incident.read', full, r));
     },
   );
+});
+
+const handed = (over: Partial<Incident> = {}): Incident =>
+  incident({ id: 1, requesterId: 10, tier: 'LX', status: 'pending', category: 'network-downtime', vendorId: 7, ...over });
+const noRules = confidentialRules({ categories: [] });
+
+const contact: Actor = { id: 20, role: 'vendor', tiers: [], vendorId: 7 };
+const otherContact: Actor = { id: 21, role: 'vendor', tiers: [], vendorId: 8 };
+const orphan: Actor = { id: 22, role: 'vendor', tiers: [], vendorId: null };
+
+describe('vendor contacts in the access policy', () => {
+  it('see a confidential incident handed to their vendor, and no other of its category', () => {
+    const breach = handed({ category: BREACH });
+    expect(can(contact, 'incident.read', breach, rules)).toBe(true);
+    expect(can(otherContact, 'incident.read', breach, rules)).toBe(false);
+    expect(inScope(incidentScope(contact, rules), breach)).toBe(true);
+    expect(inScope(incidentScope(contact, rules), handed({ category: BREACH, vendorId: null }))).toBe(false);
+  });
+
+  it('read, comment on and answer for only the incidents handed to their vendor', () => {
+    const one = handed();
+    for (const permission of ['incident.read', 'incident.comment', 'incident.vendor_update'] as const) {
+      expect(can(contact, permission, one, noRules), permission).toBe(true);
+      expect(can(otherContact, permission, one, noRules), permission).toBe(false);
+      expect(can(orphan, permission, one, noRules), permission).toBe(false);
+      expect(can(contact, permission, handed({ vendorId: null }), noRules), permission).toBe(false);
+    }
+  });
+
+  it('never work incidents, and have no organisation-wide permission', () => {
+    const allowed = PERMISSIONS.filter((p) => can(contact, p));
+    expect(allowed.sort()).toEqual(
+      [
+        'incident.comment',
+        'incident.list',
+        'incident.read',
+        'incident.reopen',
+        'incident.close',
+        'incident.vendor_update',
+        'token.manage',
+      ].sort(),
+    );
+    // Reopen and close are allowed up front only; on an incident they need its tier or its requester.
+    for (const p of ['incident.work', 'incident.reopen', 'incident.close'] as const)
+      expect(can(contact, p, handed(), noRules), p).toBe(false);
+  });
+
+  it('scope lists to their vendor, and to nothing without one', () => {
+    expect(incidentScope(contact, noRules)).toEqual({ vendorId: 7 });
+    expect(incidentScope(orphan, noRules)).toEqual({ vendorId: 0 });
+    expect(inScope(incidentScope(contact, noRules), handed())).toBe(true);
+    expect(inScope(incidentScope(otherContact, noRules), handed())).toBe(false);
+    expect(inScope(incidentScope(orphan, noRules), handed({ vendorId: null }))).toBe(false);
+    const requester: Actor = { id: 10, role: 'requester', tiers: [] };
+    expect(inScope(incidentScope(requester, noRules), handed())).toBe(true);
+    expect(inScope(incidentScope(requester, noRules), handed({ requesterId: 11 }))).toBe(false);
+    expect(
+      inScope(incidentScope({ id: 1, role: 'agent', tiers: ['L1'] }, noRules), handed({ requesterId: 11, vendorId: null })),
+    ).toBe(true);
+  });
+
+  it('staff of the tier may record the vendor answers; other tiers and requesters may not', () => {
+    expect(can({ id: 1, role: 'agent', tiers: ['LX'] }, 'incident.vendor_update', handed(), noRules)).toBe(true);
+    expect(can({ id: 1, role: 'agent', tiers: ['L1'] }, 'incident.vendor_update', handed(), noRules)).toBe(false);
+    expect(can({ id: 10, role: 'requester', tiers: [] }, 'incident.vendor_update', handed(), noRules)).toBe(false);
+    expect(can({ id: 1, role: 'admin', tiers: [] }, 'vendor.manage')).toBe(true);
+    expect(can({ id: 1, role: 'manager', tiers: [] }, 'vendor.manage')).toBe(false);
+    expect(can({ id: 1, role: 'agent', tiers: ['L1'] }, 'vendor.read')).toBe(true);
+    expect(can({ id: 10, role: 'requester', tiers: [] }, 'vendor.read')).toBe(false);
+  });
 });

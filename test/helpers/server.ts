@@ -18,7 +18,7 @@ export interface TestServer {
   url: string;
   palier: Palier;
   /** Creates a user of that role and signs them in over the API. */
-  user(role: Role, opts?: { tiers?: string[]; email?: string; locale?: 'fr' | 'en' }): Promise<TestUser>;
+  user(role: Role, opts?: { tiers?: string[]; email?: string; locale?: 'fr' | 'en'; vendorId?: number }): Promise<TestUser>;
   /** Calls the API; `as` signs the request with that user's token. JSON in, JSON (or text) out. */
   api(method: string, path: string, opts?: { as?: TestUser; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   /** Counts rows of a table, to show that a refused request wrote nothing. */
@@ -80,7 +80,14 @@ export async function startServer(engine: EngineName, opts: { clock?: Clock; con
     async user(role, o = {}) {
       const email = o.email ?? `${role}${++counter}@example.test`;
       const tiers = o.tiers ?? (role === 'agent' ? ['L1'] : []);
-      const created = await addUser(palier.services, { email, password: PASSWORD, role, tiers, locale: o.locale });
+      const created = await addUser(palier.services, {
+        email,
+        password: PASSWORD,
+        role,
+        tiers,
+        locale: o.locale,
+        vendorId: o.vendorId,
+      });
       const res = await api('POST', '/api/v1/auth/token', { body: { email, password: PASSWORD } });
       if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${JSON.stringify(res.body)}`);
       return { id: created.id, email, token: res.body.token as string };

@@ -16,7 +16,8 @@ describe('serving the browser app', () => {
   afterAll(async () => t?.close());
 
   it('serves index.html at / and at any path of the app, with its assets', async () => {
-    for (const path of ['/', '/queue', '/incidents/42', '/matrix?version=2']) {
+    // A vendor link's token ends in ".<signature>", which must not pass for a missing file.
+    for (const path of ['/', '/queue', '/incidents/42', '/matrix?version=2', `/vendor/1.2.mxldlkb5.${'wCV9m3Kn'.repeat(5)}abc`]) {
       const res = await fetch(t.url + path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');

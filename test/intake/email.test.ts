@@ -140,6 +140,36 @@ describe.each(ENGINES)('e-mail intake over SMTP on %s', (engine) => {
     ]);
   });
 
+  it('takes a vendor contact’s reply on an incident handed to its vendor, and nothing else from it', async () => {
+    const vendor = await t.api('POST', '/api/v1/vendors', {
+      as: admin,
+      body: { name: 'Éditeur', categories: ['software-installation-failure'], email: 'support@editeur.example' },
+    });
+    const contact = await t.user('vendor', { email: 'hotline@editeur.example', vendorId: vendor.body.id });
+    await mail({ from: 'gina@example.org', subject: 'ERP will not start', text: 'Licence error.' });
+    await mail({ from: 'hank@example.org', subject: 'ERP slow', text: 'Very slow.' });
+    const [handed] = await incidentsRequestedBy((await userByEmail('gina@example.org'))!.id);
+    const [other] = await incidentsRequestedBy((await userByEmail('hank@example.org'))!.id);
+    await t.api('POST', `/api/v1/incidents/${handed!.id}/acknowledge`, { as: admin });
+    expect(
+      (await t.api('POST', `/api/v1/incidents/${handed!.id}/engage-vendor`, { as: admin, body: { vendorId: vendor.body.id } }))
+        .status,
+    ).toBe(200);
+
+    await mail({ from: contact.email, subject: 'Re: ERP', text: 'Patch 4.2 fixes it.', ...replyHeaders(handed!.id) });
+    const events = await timeline(t, handed!.id);
+    expect(events.at(-1)).toMatchObject({ kind: 'commented', actorId: contact.id });
+
+    const before = await counts(t);
+    await mail({ from: contact.email, subject: 'Re: ERP slow', text: 'Not ours.', ...replyHeaders(other!.id) });
+    expect((await lastMessage()).status).toBe('rejected');
+    await mail({ from: contact.email, subject: 'New problem', text: 'A new incident?' });
+    expect((await lastMessage()).error).toBe('hotline@editeur.example is a vendor contact and opens no incidents');
+    const after = await counts(t);
+    expect(after.incidents).toBe(before.incidents);
+    expect(after.incident_events).toBe(before.incident_events);
+  });
+
   it('refuses a spoofed reply: an unknown sender or another requester adds nothing to the incident', async () => {
     await mail({ from: 'erin@example.org', subject: 'Outlook profile broken', text: 'Cannot open mail.' });
     const [incident] = await incidentsRequestedBy((await userByEmail('erin@example.org'))!.id);

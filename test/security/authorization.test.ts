@@ -6,13 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
+import { vendorLink } from '../../src/services/vendor.service.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-const ROLES = ['anonymous', 'requesterA', 'requesterB', 'agentL1', 'agentL2', 'manager', 'admin'] as const;
+/** vendorContact: a contact of the fixture vendor, which the incidents of `incident('vendor')` are handed to. */
+const ROLES = ['anonymous', 'requesterA', 'requesterB', 'agentL1', 'agentL2', 'manager', 'admin', 'vendorContact'] as const;
 type Who = (typeof ROLES)[number];
-type State = 'new' | 'acknowledged' | 'in_progress' | 'pending' | 'resolved';
+type State = 'new' | 'acknowledged' | 'in_progress' | 'pending' | 'resolved' | 'vendor';
 
 interface Prepared {
   path: string;
@@ -36,6 +38,10 @@ interface Fixtures {
   freshToken(who: Who): Promise<string | undefined>;
   /** A new user that exists only for this request. */
   throwawayUser(): Promise<TestUser>;
+  /** The vendor the vendor contact speaks for, covering every category. */
+  vendorId: number;
+  /** A signed link to the page of the fixture vendor for a fresh incident handed to it. */
+  vendorLink(): Promise<string>;
 }
 
 interface Row {
@@ -52,21 +58,29 @@ const everyone = (ok: number, anonymous = 401): Record<Who, number> => ({
   agentL2: ok,
   manager: ok,
   admin: ok,
+  vendorContact: ok,
 });
-const staff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterA: 403, requesterB: 403 });
+/** Everyone signed in but vendor contacts, who see only their vendor's incidents (not the matrix). */
+const organisation = (ok: number): Record<Who, number> => ({ ...everyone(ok), vendorContact: 403 });
+const staff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterA: 403, requesterB: 403, vendorContact: 403 });
 const readers = (ok: number): Record<Who, number> => ({
   ...everyone(ok),
   requesterA: 403,
   requesterB: 403,
   agentL1: 403,
   agentL2: 403,
+  vendorContact: 403,
 });
 const admins = (ok: number): Record<Who, number> => ({ ...readers(ok), manager: 403 });
 /** Work on requester A's incident at L1: L1 agents, managers and admins; requesters are refused up front. */
 const workAtL1 = (ok = 200): Record<Who, number> => ({ ...staff(ok), agentL2: 403 });
 const workAtL2 = (ok = 200): Record<Who, number> => ({ ...staff(ok), agentL1: 403 });
-/** Requester A's incident: its owner and staff; requester B is told it does not exist. */
-const ownerOrStaff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterB: 404 });
+/** Requester A's incident: its owner and staff; requester B (and a vendor it is not handed to) is told it does not exist. */
+const ownerOrStaff = (ok: number): Record<Who, number> => ({ ...everyone(ok), requesterB: 404, vendorContact: 404 });
+/** What the vendor says, on an incident at L1 handed to the fixture vendor: its contact, or L1 staff recording it. */
+const vendorAnswer = (): Record<Who, number> => ({ ...workAtL1(), vendorContact: 200 });
+/** The vendor page: public, the signed link is the credential, whatever token comes with it. */
+const linkHolder = (): Record<Who, number> => everyone(200, 200);
 /** Close or reopen A's resolved incident at L1: the owner, L1, managers and admins. */
 const ownerOrTier = (ok = 200): Record<Who, number> => ({ ...ownerOrStaff(ok), agentL2: 403 });
 
@@ -224,7 +238,7 @@ const TABLE: Record<string, Row> = {
     },
   },
 
-  'GET /api/v1/matrix': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix' }) },
+  'GET /api/v1/matrix': { expect: organisation(200), prepare: async () => ({ path: '/api/v1/matrix' }) },
   'PUT /api/v1/matrix': {
     expect: admins(200),
     prepare: async (f) => {
@@ -232,14 +246,17 @@ const TABLE: Record<string, Row> = {
       return { path: '/api/v1/matrix', body: { ...current, comment: 'unchanged' } };
     },
   },
-  'GET /api/v1/matrix/versions': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/versions' }) },
+  'GET /api/v1/matrix/versions': { expect: organisation(200), prepare: async () => ({ path: '/api/v1/matrix/versions' }) },
   'GET /api/v1/matrix/versions/{version}': {
-    expect: everyone(200),
+    expect: organisation(200),
     prepare: async () => ({ path: '/api/v1/matrix/versions/1' }),
   },
-  'GET /api/v1/matrix/diff': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/diff?from=1&to=1' }) },
+  'GET /api/v1/matrix/diff': { expect: organisation(200), prepare: async () => ({ path: '/api/v1/matrix/diff?from=1&to=1' }) },
 
-  'POST /api/v1/incidents': { expect: everyone(201), prepare: async () => ({ path: '/api/v1/incidents', body: newIncident }) },
+  'POST /api/v1/incidents': {
+    expect: organisation(201),
+    prepare: async () => ({ path: '/api/v1/incidents', body: newIncident }),
+  },
   'GET /api/v1/incidents': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/incidents' }) },
   'GET /api/v1/incidents/{id}': {
     expect: ownerOrStaff(200),
@@ -378,7 +395,7 @@ const TABLE: Record<string, Row> = {
       };
     },
   },
-  'GET /api/v1/matrix/export': { expect: everyone(200), prepare: async () => ({ path: '/api/v1/matrix/export?format=csv' }) },
+  'GET /api/v1/matrix/export': { expect: organisation(200), prepare: async () => ({ path: '/api/v1/matrix/export?format=csv' }) },
   'POST /api/v1/matrix/import': {
     expect: admins(201),
     prepare: async (f) => {
@@ -445,6 +462,62 @@ const TABLE: Record<string, Row> = {
 
   'GET /api/v1/escalations/upcoming': { expect: staff(200), prepare: async () => ({ path: '/api/v1/escalations/upcoming' }) },
 
+  'GET /api/v1/vendors': { expect: staff(200), prepare: async () => ({ path: '/api/v1/vendors' }) },
+  'POST /api/v1/vendors': {
+    expect: admins(201),
+    prepare: async () => ({
+      path: '/api/v1/vendors',
+      body: {
+        name: `Vendor ${Math.random().toString(36).slice(2)}`,
+        categories: ['network-downtime'],
+        email: 'support@vendor.example',
+      },
+    }),
+  },
+  'GET /api/v1/vendors/{id}': { expect: staff(200), prepare: async (f) => ({ path: `/api/v1/vendors/${f.vendorId}` }) },
+  'PATCH /api/v1/vendors/{id}': {
+    expect: admins(200),
+    prepare: async (f) => ({ path: `/api/v1/vendors/${f.vendorId}`, body: { contractRef: 'GTR-1' } }),
+  },
+  'POST /api/v1/incidents/{id}/engage-vendor': {
+    expect: workAtL1(),
+    prepare: async (f) => {
+      const id = await f.incident('acknowledged');
+      return {
+        path: `/api/v1/incidents/${id}/engage-vendor`,
+        body: { vendorId: f.vendorId, note: 'Over to you' },
+        incidentId: id,
+      };
+    },
+  },
+  'POST /api/v1/incidents/{id}/vendor-acknowledge': {
+    expect: vendorAnswer(),
+    prepare: on('vendor', 'vendor-acknowledge', { ticket: 'V-1' }),
+  },
+  'POST /api/v1/incidents/{id}/vendor-update': {
+    expect: vendorAnswer(),
+    prepare: on('vendor', 'vendor-update', { note: 'On site at 14:00' }),
+  },
+  'POST /api/v1/incidents/{id}/vendor-done': {
+    expect: vendorAnswer(),
+    prepare: on('vendor', 'vendor-done', { note: 'Replaced' }),
+  },
+  'GET /api/v1/vendor-portal/{token}': {
+    expect: linkHolder(),
+    prepare: async (f) => ({ path: `/api/v1/vendor-portal/${await f.vendorLink()}` }),
+  },
+  'POST /api/v1/vendor-portal/{token}/acknowledge': {
+    expect: linkHolder(),
+    prepare: async (f) => ({ path: `/api/v1/vendor-portal/${await f.vendorLink()}/acknowledge`, body: { ticket: 'V-2' } }),
+  },
+  'POST /api/v1/vendor-portal/{token}/updates': {
+    expect: linkHolder(),
+    prepare: async (f) => ({ path: `/api/v1/vendor-portal/${await f.vendorLink()}/updates`, body: { note: 'Parts ordered' } }),
+  },
+  'POST /api/v1/vendor-portal/{token}/done': {
+    expect: linkHolder(),
+    prepare: async (f) => ({ path: `/api/v1/vendor-portal/${await f.vendorLink()}/done`, body: { note: 'Fixed' } }),
+  },
   // Staff read the teams and who is on call; only administrators change them.
   'GET /api/v1/teams': { expect: staff(200), prepare: async () => ({ path: '/api/v1/teams' }) },
   'POST /api/v1/teams': {
@@ -496,7 +569,19 @@ describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName
       agentL2: await t.user('agent', { tiers: ['L2'] }),
       manager: await t.user('manager'),
       admin: await t.user('admin'),
+      vendorContact: undefined as unknown as TestUser,
     };
+    const vendor = await t.api('POST', '/api/v1/vendors', {
+      as: users.admin,
+      body: {
+        name: 'Fixture vendor',
+        categories: ['software-installation-failure', 'network-downtime', 'data-security-breach', 'cloud-service-interruption'],
+        email: 'support@vendor.example',
+        acknowledge: 'PT4H',
+      },
+    });
+    const vendorId: number = vendor.body.id;
+    users.vendorContact = await t.user('vendor', { vendorId });
     const ok = async (method: string, path: string, body?: unknown) => {
       const res = await t.api(method, path, { as: users.admin, body });
       if (res.status >= 300) throw new Error(`fixture ${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -516,6 +601,10 @@ describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName
         if (state === 'new') return id;
         await ok('POST', `${base}/acknowledge`);
         if (state === 'acknowledged') return id;
+        if (state === 'vendor') {
+          await ok('POST', `${base}/engage-vendor`, { vendorId, note: 'Over to you' });
+          return id;
+        }
         await ok('POST', `${base}/start`);
         if (state === 'pending') await ok('POST', `${base}/pend`, { reason: 'requester', note: '' });
         if (state === 'resolved') await ok('POST', `${base}/resolve`, { resolution: 'Done' });
@@ -527,6 +616,11 @@ describe.each(ENGINES)('authorization of every route on %s', (engine: EngineName
         return res.body.token as string;
       },
       throwawayUser: () => t.user('requester'),
+      vendorId,
+      async vendorLink() {
+        const id = await f.incident('vendor');
+        return vendorLink(t.palier.services, { incidentId: id, vendorId }).token;
+      },
     };
     const doc = (await t.api('GET', '/api/openapi.json')).body;
     routes = Object.entries<Json>(doc.paths).flatMap(([path, methods]) =>

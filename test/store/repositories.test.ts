@@ -188,6 +188,7 @@ describe.each(ENGINES)('repositories on %s', (engine) => {
         displayName: 'Alice',
         locale: 'en',
         tiers: ['L1', 'L2'],
+        vendorId: null,
         disabled: false,
         createdAt: T0,
       });
@@ -213,6 +214,7 @@ describe.each(ENGINES)('repositories on %s', (engine) => {
         id: agent.id,
         role: 'agent',
         tiers: ['L1', 'L2'],
+        vendorId: null,
         tokenKind: 'api',
         expiresAt: null,
       });

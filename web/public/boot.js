@@ -5,6 +5,8 @@
   var get = function (path) {
     return fetch('/api/v1' + path, { credentials: 'same-origin', headers: { 'x-requested-with': 'palier' } });
   };
+  // A vendor's page has no session to ask about.
+  if (location.pathname.indexOf('/vendor/') === 0) return;
   var boot = { '/users/me': get('/users/me') };
   if (location.pathname === '/queue') boot['/queue?'] = get('/queue?');
   window.palierBoot = boot;

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import { Navigate, NavLink, Route, Routes, useNavigate } from 'react-router';
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router';
 import type { Role } from './api';
 import { I18nProvider, storedLocale, useT } from './i18n';
 import { useLiveIncidents } from './live';
@@ -12,9 +12,14 @@ import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
 import { TeamsPage } from './pages/Teams';
 import { UsersPage } from './pages/Users';
+import { VendorPortalPage } from './pages/Vendor';
+import { VendorsPage } from './pages/Vendors';
 import { SessionProvider, useSession } from './session';
 
 export function App() {
+  const { pathname } = useLocation();
+  // A vendor's signed link opens its page without any account or session.
+  if (pathname.startsWith('/vendor/')) return <VendorPortalPage token={decodeURIComponent(pathname.slice('/vendor/'.length))} />;
   return (
     <SessionProvider>
       <Localized />
@@ -34,7 +39,13 @@ function Localized() {
   );
 }
 
-const HOME: Record<Role, string> = { requester: '/portal', agent: '/queue', manager: '/dashboard', admin: '/dashboard' };
+const HOME: Record<Role, string> = {
+  requester: '/portal',
+  agent: '/queue',
+  manager: '/dashboard',
+  admin: '/dashboard',
+  vendor: '/queue',
+};
 
 function Shell() {
   const { user, signOut } = useSession();
@@ -43,6 +54,8 @@ function Shell() {
   const live = useLiveIncidents(true);
   const role = user!.role;
   const staff = role !== 'requester';
+  // Vendor contacts see the incidents handed to their vendor, nothing of the organisation's own.
+  const organisation = role !== 'vendor';
   useEffect(() => {
     document.title = `Palier · ${user!.displayName}`;
   }, [user]);
@@ -64,12 +77,13 @@ function Shell() {
           <ul>
             {link('/dashboard', t('nav.dashboard'), role === 'admin' || role === 'manager')}
             {link('/queue', t('nav.queue'), staff)}
-            {link('/report', t('nav.report'))}
-            {link('/portal', t('nav.portal'))}
-            {link('/matrix', t('nav.matrix'))}
+            {link('/report', t('nav.report'), organisation)}
+            {link('/portal', t('nav.portal'), organisation)}
+            {link('/matrix', t('nav.matrix'), organisation)}
             {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
-            {link('/teams', t('nav.teams'), staff)}
+            {link('/teams', t('nav.teams'), staff && organisation)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
+            {link('/vendors', t('nav.vendors'), staff && organisation)}
           </ul>
         </nav>
         <div className="who">
@@ -108,6 +122,7 @@ function Shell() {
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/teams" element={<TeamsPage />} />
           <Route path="/users" element={<UsersPage />} />
+          <Route path="/vendors" element={<VendorsPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
       </main>

@@ -68,7 +68,7 @@ export async function uploadAttachment(incidentId: number, file: File): Promise<
   return json;
 }
 
-export type Role = 'admin' | 'manager' | 'agent' | 'requester';
+export type Role = 'admin' | 'manager' | 'agent' | 'requester' | 'vendor';
 export type Locale = 'fr' | 'en';
 export interface Localized {
   fr: string;
@@ -112,6 +112,9 @@ export interface Incident {
   updatedAt: string;
   resolvedAt: string | null;
   closedAt: string | null;
+  vendorId: number | null;
+  vendorTicket: string | null;
+  vendorStatus: 'engaged' | 'acknowledged' | 'done' | null;
 }
 
 export interface QueueItem extends Incident {
@@ -142,7 +145,14 @@ export interface IncidentDetail extends Incident {
     deadline: string | null;
     breached: boolean;
   }>;
-  deadlines: Array<{ kind: 'acknowledge' | 'resolve'; tier: string; target: string; due: string; breached: boolean }>;
+  deadlines: Array<{
+    kind: 'acknowledge' | 'resolve' | 'vendor';
+    tier: string | null;
+    clock: string;
+    target: string;
+    due: string;
+    breached: boolean;
+  }>;
   nextEscalation: {
     at: string;
     toTier: string | null;
@@ -196,4 +206,28 @@ export interface Team {
   nextHandover: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What a vendor's signed link shows: the incident, and only the vendor's part of its history. */
+export interface VendorPortal {
+  incident: {
+    id: number;
+    title: string;
+    description: string;
+    category: string;
+    categoryName: Localized | null;
+    priority: string;
+    status: Status;
+    vendorStatus: 'engaged' | 'acknowledged' | 'done' | null;
+    vendorTicket: string | null;
+  };
+  vendor: { id: number; name: string; locale: Locale };
+  timeline: Array<{
+    seq: number;
+    at: string;
+    kind: 'vendor_engaged' | 'vendor_acknowledged' | 'vendor_updated' | 'vendor_done';
+    note: string | null;
+    ticket: string | null;
+  }>;
+  expiresAt: string;
 }

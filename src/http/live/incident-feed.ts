@@ -70,6 +70,7 @@ export class IncidentFeed {
           'i.assignee_id as assigneeId',
           'i.category as category',
           'i.tier as tier',
+          'i.vendor_id as vendorId',
         ])
         .where('e.id', '>', from)
         .orderBy('e.id')
@@ -90,6 +91,7 @@ export class IncidentFeed {
         tier: r.tier,
         requesterId: Number(r.requesterId),
         assigneeId: r.assigneeId == null ? null : Number(r.assigneeId),
+        vendorId: r.vendorId == null ? null : Number(r.vendorId),
       }));
       for (const subscriber of this.subscribers) {
         const scope = incidentScope(subscriber.actor, rules);

@@ -101,6 +101,10 @@ const commandBodies = {
   resolve: z.object({ resolution: text(10_000) }).strict(),
   close: z.object({}).strict(),
   reopen: z.object({ reason }).strict(),
+  // The vendor's answers, given by its contacts or recorded by staff (vendors without an account use their link).
+  'vendor-acknowledge': z.object({ ticket: z.string().trim().min(1).max(200).optional() }).strict(),
+  'vendor-update': z.object({ note: text(10_000), ticket: z.string().trim().min(1).max(200).optional() }).strict(),
+  'vendor-done': z.object({ note: text(10_000) }).strict(),
 } as const;
 
 type CommandPath = keyof typeof commandBodies;
@@ -109,6 +113,10 @@ function toCommand(path: CommandPath, body: Record<string, unknown>): IncidentCo
   switch (path) {
     case 'hand-back':
       return { type: 'hand_back', ...(body as { tier?: string; reason: string }) };
+    case 'vendor-acknowledge':
+    case 'vendor-update':
+    case 'vendor-done':
+      return { type: path.replace('-', '_'), ...body } as IncidentCommand;
     default:
       return { type: path, ...body } as IncidentCommand;
   }
@@ -135,8 +143,19 @@ const detailSchema = incidentSchema
     timeline: z.array(eventSchema),
     clocks: z.array(clockSchema),
     deadlines: z
-      .array(z.object({ kind: z.enum(['acknowledge', 'resolve']), tier: z.string(), target: z.string(), due: z.string(), breached: z.boolean() }))
-      .describe("The current tier's running targets, earliest first"),
+      .array(
+        z.object({
+          kind: z.enum(['acknowledge', 'resolve', 'vendor']),
+          tier: z.string().nullable().describe('null for a vendor target'),
+          clock: z
+            .string()
+            .describe('the clock id, e.g. vendor:3@7:acknowledge for the contract target of vendor 3 engaged at event 7'),
+          target: z.string(),
+          due: z.string(),
+          breached: z.boolean(),
+        }),
+      )
+      .describe("The current tier's running targets and those of the vendor's contract, earliest first"),
     nextEscalation: z
       .object({
         at: z.string(),
@@ -236,7 +255,14 @@ export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
           deadlines: x.clocks
             .filter((c) => c.kind !== 'category' && c.deadline !== null)
             .sort((a, b) => a.deadline! - b.deadline!)
-            .map((c) => ({ kind: c.kind as 'acknowledge' | 'resolve', tier: c.tier!, target: c.target, due: iso(c.deadline)!, breached: c.breached })),
+            .map((c) => ({
+              kind: c.kind as 'acknowledge' | 'resolve' | 'vendor',
+              tier: c.tier,
+              clock: c.id,
+              target: c.target,
+              due: iso(c.deadline)!,
+              breached: c.breached,
+            })),
           nextEscalation: x.nextEscalation && { ...x.nextEscalation, at: iso(x.nextEscalation.at)! },
           elapsedMs: x.overall.elapsedMs,
           tierTime: x.tierTime.map((t) => ({ ...t, enteredAt: iso(t.enteredAt)!, leftAt: iso(t.leftAt) })),

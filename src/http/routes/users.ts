@@ -17,6 +17,7 @@ const userSchema = z
     displayName: z.string(),
     locale: z.enum(['fr', 'en']),
     tiers: z.array(z.string()),
+    vendorId: z.number().int().nullable().describe('the vendor a vendor contact speaks for'),
     disabled: z.boolean(),
     createdAt: z.string(),
   })
@@ -71,6 +72,7 @@ export function userRoutes(services: Services): FastifyPluginAsyncZod {
               displayName: z.string().trim().min(1).max(200).optional(),
               locale: z.enum(['fr', 'en']).optional(),
               tiers: z.array(z.string().min(1).max(64)).max(20).optional(),
+              vendorId: z.number().int().positive().optional().describe('required for role vendor'),
             })
             .strict(),
           response: { 201: userSchema, ...errorResponses },
@@ -98,6 +100,7 @@ export function userRoutes(services: Services): FastifyPluginAsyncZod {
               displayName: z.string().trim().min(1).max(200).optional(),
               locale: z.enum(['fr', 'en']).optional(),
               disabled: z.boolean().optional(),
+              vendorId: z.number().int().positive().optional(),
             })
             .strict()
             .refine((b) => Object.keys(b).length > 0, 'nothing to change'),

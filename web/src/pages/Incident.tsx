@@ -4,6 +4,7 @@ import { useParams } from 'react-router';
 import { api, uploadAttachment, type IncidentDetail, type TimelineEvent, type User } from '../api';
 import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { VendorHandOff } from '../components/VendorHandOff';
 import { formatDate, formatDuration, formatIsoDuration, useT, type T, type TKey } from '../i18n';
 import { useNow } from '../live';
 import { useMatrix } from '../matrix';
@@ -151,8 +152,14 @@ export function IncidentPage() {
               {i.deadlines.map((d) => {
                 const left = Date.parse(d.due) - now;
                 return (
-                  <li key={`${d.kind}${d.tier}`} className={d.breached || left < 0 ? 'late' : ''}>
-                    {t('incident.due', { kind: t(`incident.kind.${d.kind}`), tier: d.tier, when: formatDate(d.due) })} (
+                  <li key={d.clock} className={d.breached || left < 0 ? 'late' : ''}>
+                    {d.kind === 'vendor'
+                      ? t('incident.dueVendor', {
+                          kind: t(d.clock.endsWith(':resolve') ? 'incident.kind.resolve' : 'incident.kind.acknowledge'),
+                          when: formatDate(d.due),
+                        })
+                      : t('incident.due', { kind: t(`incident.kind.${d.kind}`), tier: d.tier ?? '', when: formatDate(d.due) })}{' '}
+                    (
                     {formatIsoDuration(d.target, locale)}) —{' '}
                     {left < 0 ? t('queue.breached', { d: formatDuration(left, locale) }) : formatDuration(left, locale)}
                   </li>
@@ -176,6 +183,7 @@ export function IncidentPage() {
             lower={tierKeys.slice(0, Math.max(here, 0)).reverse()}
             run={(path, body) => act.mutateAsync({ path, body })}
           />
+          <VendorHandOff detail={i} works={works} staff={staff} run={(path, body) => act.mutateAsync({ path, body })} />
         </aside>
       </div>
     </article>

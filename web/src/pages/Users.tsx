@@ -189,8 +189,9 @@ function EditUser({ target, self, onSave, onCancel }: { target: User; self: bool
       </label>
       <label>
         {t('users.role')}
-        <select disabled={self} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-          {ROLES.map((r) => (
+        {/* A vendor contact's role goes with its vendor, which this form does not change. */}
+        <select disabled={self || target.role === 'vendor'} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+          {(target.role === 'vendor' ? [...ROLES, target.role] : ROLES).map((r) => (
             <option key={r} value={r}>
               {t(`role.${r}`)}
             </option>
