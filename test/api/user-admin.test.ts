@@ -14,15 +14,18 @@ describe.each(ENGINES)('administrators left after user changes on %s', (engine: 
   afterAll(async () => t?.close());
 
   const activeAdmins = async () =>
-    (await t.palier.services.store.db
-      .selectFrom('users')
-      .select('id')
-      .where('role', '=', 'admin')
-      .where('disabled_at', 'is', null)
-      .execute()).map((r) => Number(r.id));
+    (
+      await t.palier.services.store.db
+        .selectFrom('users')
+        .select('id')
+        .where('role', '=', 'admin')
+        .where('disabled_at', 'is', null)
+        .execute()
+    ).map((r) => Number(r.id));
 
   it('refuses to demote or disable the last active administrator, whoever asks, and writes nothing', async () => {
-    for (const id of await activeAdmins()) await t.palier.services.store.db.updateTable('users').set({ role: 'manager', tiers: '[]' }).where('id', '=', id).execute();
+    for (const id of await activeAdmins())
+      await t.palier.services.store.db.updateTable('users').set({ role: 'manager', tiers: '[]' }).where('id', '=', id).execute();
     const only = await t.user('admin');
     // An actor that is not that administrator (another process, a script) still cannot remove it.
     const someoneElse = { id: only.id + 1000, role: 'admin' as const, tiers: [] };
@@ -36,7 +39,8 @@ describe.each(ENGINES)('administrators left after user changes on %s', (engine: 
   });
 
   it('keeps one administrator when two demote each other at the same time', async () => {
-    for (const id of await activeAdmins()) await t.palier.services.store.db.updateTable('users').set({ role: 'manager', tiers: '[]' }).where('id', '=', id).execute();
+    for (const id of await activeAdmins())
+      await t.palier.services.store.db.updateTable('users').set({ role: 'manager', tiers: '[]' }).where('id', '=', id).execute();
     const a = await t.user('admin');
     const b = await t.user('admin');
     const [ab, ba] = await Promise.all([

@@ -1,7 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/services/auth.service.js';
-import { CLIENT_ID, CLIENT_SECRET, freePort, startIdentityProvider, type IdentityProvider } from '../helpers/identity-provider.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  freePort,
+  startIdentityProvider,
+  type IdentityProvider,
+} from '../helpers/identity-provider.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, watchPage } from './browser.js';
 
@@ -21,7 +27,13 @@ describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 
       config: {
         port,
         publicUrl,
-        oidc: { issuer: idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: 'openid email profile', autoCreate: 'off' },
+        oidc: {
+          issuer: idp.issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          scopes: 'openid email profile',
+          autoCreate: 'off',
+        },
       },
     });
     plain = await startServer('sqlite');

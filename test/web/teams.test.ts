@@ -40,7 +40,10 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
     }, ms);
   const shown = (page: Page, iso: string) =>
-    page.evaluate((at) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at)), iso);
+    page.evaluate(
+      (at) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at)),
+      iso,
+    );
   const memberNames = async (page: Page) =>
     (await page.getByTestId('members').locator('li > span:first-child').allTextContents()).map((x) => x.trim());
 
@@ -77,7 +80,10 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
     await expect(card.locator('.facts').textContent()).resolves.toContain('n1@example.test');
 
     const addMember = card.getByRole('form', { name: 'Add to the team' });
-    for (const [name, who] of [['Alice', alice], ['Bruno', bruno]] as const) {
+    for (const [name, who] of [
+      ['Alice', alice],
+      ['Bruno', bruno],
+    ] as const) {
       await addMember.getByLabel('Person').selectOption(String(who.id));
       await addMember.getByRole('button', { name: 'Add to the team' }).click();
       await card.getByTestId('members').getByText(name, { exact: true }).waitFor();
@@ -172,12 +178,24 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
     await page.getByRole('status').getByText(`User ${target.email} saved.`).waitFor();
     await expect(row.getByRole('cell').first().textContent()).resolves.toBe(`${SCRIPT} Denis`);
     const after = (await t.api('GET', `/api/v1/users/${target.id}`, { as: admin })).body;
-    expect(after).toMatchObject({ displayName: `${SCRIPT} Denis`, role: 'agent', tiers: ['L1', 'L2'], locale: 'fr', disabled: false });
+    expect(after).toMatchObject({
+      displayName: `${SCRIPT} Denis`,
+      role: 'agent',
+      tiers: ['L1', 'L2'],
+      locale: 'fr',
+      disabled: false,
+    });
 
     // A refused change is explained and nothing is written.
     await row.getByRole('button', { name: 'Change' }).click();
-    await page.getByRole('form', { name: `Change ${SCRIPT} Denis` }).getByLabel('Tiers (comma-separated)').fill('L9');
-    await page.getByRole('form', { name: `Change ${SCRIPT} Denis` }).getByRole('button', { name: 'Save' }).click();
+    await page
+      .getByRole('form', { name: `Change ${SCRIPT} Denis` })
+      .getByLabel('Tiers (comma-separated)')
+      .fill('L9');
+    await page
+      .getByRole('form', { name: `Change ${SCRIPT} Denis` })
+      .getByRole('button', { name: 'Save' })
+      .click();
     await expect(page.getByRole('alert').textContent()).resolves.toContain('Unknown tier L9');
     expect((await t.api('GET', `/api/v1/users/${target.id}`, { as: admin })).body.tiers).toEqual(['L1', 'L2']);
 

@@ -10,7 +10,12 @@ interface OnCall {
   at: string;
   tiers: Array<{
     tier: string;
-    teams: Array<{ id: number; name: string; onCall: { userId: number; name: string; source: string } | null; until: string | null }>;
+    teams: Array<{
+      id: number;
+      name: string;
+      onCall: { userId: number; name: string; source: string } | null;
+      until: string | null;
+    }>;
   }>;
 }
 
@@ -79,10 +84,21 @@ export function TeamsPage() {
 
 function useRefresh() {
   const client = useQueryClient();
-  return () => Promise.all([client.invalidateQueries({ queryKey: ['teams'] }), client.invalidateQueries({ queryKey: ['oncall'] })]);
+  return () =>
+    Promise.all([client.invalidateQueries({ queryKey: ['teams'] }), client.invalidateQueries({ queryKey: ['oncall'] })]);
 }
 
-function TeamCard({ team, admin, users, tierName }: { team: Team; admin: boolean; users: User[]; tierName: (k: string) => string }) {
+function TeamCard({
+  team,
+  admin,
+  users,
+  tierName,
+}: {
+  team: Team;
+  admin: boolean;
+  users: User[];
+  tierName: (k: string) => string;
+}) {
   const { t } = useT();
   const refresh = useRefresh();
   const [error, setError] = useState<unknown>(null);
@@ -142,7 +158,13 @@ function TeamCard({ team, admin, users, tierName }: { team: Team; admin: boolean
             <span>{m.name}</span> <span className="muted">{m.email}</span>
             {admin && (
               <span className="row inline">
-                <button type="button" className="link" disabled={i === 0} onClick={() => move(i, -1)} aria-label={t('teams.up', { name: m.name })}>
+                <button
+                  type="button"
+                  className="link"
+                  disabled={i === 0}
+                  onClick={() => move(i, -1)}
+                  aria-label={t('teams.up', { name: m.name })}
+                >
                   ↑
                 </button>
                 <button
@@ -248,7 +270,11 @@ function TeamCard({ team, admin, users, tierName }: { team: Team; admin: boolean
                 <td>{o.reason ?? ''}</td>
                 {admin && (
                   <td>
-                    <button type="button" className="link" onClick={() => run(() => api('DELETE', `/teams/${team.id}/overrides/${o.id}`))}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => run(() => api('DELETE', `/teams/${team.id}/overrides/${o.id}`))}
+                    >
                       {t('teams.removeOverride')}
                     </button>
                   </td>
@@ -290,15 +316,29 @@ function TeamCard({ team, admin, users, tierName }: { team: Team; admin: boolean
           </label>
           <label>
             {t('teams.from')}
-            <input type="datetime-local" required value={override.startsAt} onChange={(e) => setOverride({ ...override, startsAt: e.target.value })} />
+            <input
+              type="datetime-local"
+              required
+              value={override.startsAt}
+              onChange={(e) => setOverride({ ...override, startsAt: e.target.value })}
+            />
           </label>
           <label>
             {t('teams.to')}
-            <input type="datetime-local" required value={override.endsAt} onChange={(e) => setOverride({ ...override, endsAt: e.target.value })} />
+            <input
+              type="datetime-local"
+              required
+              value={override.endsAt}
+              onChange={(e) => setOverride({ ...override, endsAt: e.target.value })}
+            />
           </label>
           <label>
             {t('teams.reason')}
-            <input value={override.reason} maxLength={500} onChange={(e) => setOverride({ ...override, reason: e.target.value })} />
+            <input
+              value={override.reason}
+              maxLength={500}
+              onChange={(e) => setOverride({ ...override, reason: e.target.value })}
+            />
           </label>
           <button type="submit">{t('teams.addOverride')}</button>
         </form>
@@ -412,7 +452,14 @@ function TeamSettings({ team, run }: { team: Team; run: (action: () => Promise<u
 function NewTeam({ tiers, tierName }: { tiers: string[]; tierName: (k: string) => string }) {
   const { t } = useT();
   const refresh = useRefresh();
-  const empty: Settings = { name: '', email: '', chatWebhookUrl: '', period: 'weekly', handoverTime: '09:00', timeZone: 'Europe/Paris' };
+  const empty: Settings = {
+    name: '',
+    email: '',
+    chatWebhookUrl: '',
+    period: 'weekly',
+    handoverTime: '09:00',
+    timeZone: 'Europe/Paris',
+  };
   const [form, setForm] = useState<Settings>(empty);
   const [tier, setTier] = useState('');
   const [error, setError] = useState<unknown>(null);
