@@ -16,6 +16,7 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
   let alice: TestUser;
   let bruno: TestUser;
   let chloe: TestUser;
+  let gaston: TestUser;
   const seen: Array<{ errors: string[]; dialogs: string[] }> = [];
 
   async function person(role: 'agent' | 'admin' | 'requester', displayName: string, tiers: string[] = []): Promise<TestUser> {
@@ -55,6 +56,7 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
     alice = await person('agent', 'Alice', ['L1']);
     bruno = await person('agent', 'Bruno', ['L1']);
     chloe = await person('agent', 'Chloé', ['L1']);
+    gaston = await person('agent', 'Gaston', ['L2']);
   }, 120_000);
 
   afterAll(async () => {
@@ -80,6 +82,9 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
     await expect(card.locator('.facts').textContent()).resolves.toContain('n1@example.test');
 
     const addMember = card.getByRole('form', { name: 'Add to the team' });
+    // An agent of another tier is not offered for the rotation.
+    expect(await addMember.getByLabel('Person').locator(`option[value="${gaston.id}"]`).count()).toBe(0);
+    expect(await addMember.getByLabel('Person').locator(`option[value="${alice.id}"]`).count()).toBe(1);
     for (const [name, who] of [
       ['Alice', alice],
       ['Bruno', bruno],

@@ -126,7 +126,13 @@ function TeamCard({
     order.splice(index + by, 0, item!);
     return putMembers([...order, ...managers.map((m) => ({ userId: m.userId, role: 'manager' as const }))]);
   };
-  const candidates = users.filter((u) => !u.disabled && !team.members.some((m) => m.userId === u.id && m.role === adding.role));
+  // Only people the API accepts are offered: managers and admins, and for the rotation the tier's agents.
+  const fits = (u: User, role: string) =>
+    !u.disabled &&
+    (u.role === 'manager' || u.role === 'admin' || (role === 'member' && u.role === 'agent' && u.tiers.includes(team.tier)));
+  const candidates = users.filter(
+    (u) => fits(u, adding.role) && !team.members.some((m) => m.userId === u.id && m.role === adding.role),
+  );
   const titleId = `team-${team.id}-title`;
 
   return (
@@ -306,7 +312,7 @@ function TeamCard({
             <select required value={override.userId} onChange={(e) => setOverride({ ...override, userId: e.target.value })}>
               <option value="">—</option>
               {users
-                .filter((u) => !u.disabled && u.role !== 'requester')
+                .filter((u) => fits(u, 'member'))
                 .map((u) => (
                   <option key={u.id} value={u.id}>
                     {u.displayName} ({u.email})
