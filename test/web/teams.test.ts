@@ -133,6 +133,21 @@ describe.skipIf(!browserAvailable)('web app: teams, on-call and users', { timeou
     await expect(card.getByTestId('team-oncall').textContent()).resolves.toMatch(/^Chloé — until /);
     await screenshot(page, '30-teams-admin');
 
+    // The team's settings: a wrong time zone is refused and changes nothing, a right one is saved.
+    await card.getByRole('button', { name: 'Change the team' }).click();
+    const settings = card.getByRole('form', { name: 'Change the team' });
+    await settings.getByLabel('Time zone').fill('Europe/Atlantis');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect(card.getByRole('alert').textContent()).resolves.toContain('IANA time zone');
+    await settings.getByLabel('Time zone').fill('America/Montreal');
+    await settings.getByRole('combobox', { name: /^Hand-over/ }).selectOption('weekly');
+    await settings.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => card.locator('.facts').textContent()).toContain('Weekly, 08:30 (America/Montreal)');
+    expect((await t.api('GET', '/api/v1/teams', { as: admin })).body.items[0].rotation).toMatchObject({
+      period: 'weekly',
+      timeZone: 'America/Montreal',
+    });
+
     // Removing the override gives the shift back to the rotation.
     await card.getByTestId('overrides').getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => card.getByTestId('team-oncall').textContent()).toMatch(/^Bruno/);
