@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import { conflict, DomainError, invalid, notFound } from '../domain/errors.js';
 import type { Actor, Role } from '../domain/policy.js';
-import type { ApiToken, NewUser, User } from '../store/user.repository.js';
+import { UserRepository, type ApiToken, type NewUser, type User } from '../store/user.repository.js';
 import type { Services } from './context.js';
 
 /** Tokens carry 256 random bits; only their SHA-256 is stored, so a database leak reveals none. */
@@ -171,16 +171,28 @@ export async function changeUser(
     role === 'vendor' ? (change.vendorId !== undefined ? change.vendorId : before.vendorId) : (change.vendorId ?? null);
   await checkVendor(s, role, vendorId);
   const now = s.clock.now();
-  const after = await s.users.update(id, {
-    ...(vendorId !== before.vendorId ? { vendorId } : {}),
-    ...(change.role !== undefined ? { role: change.role } : {}),
-    ...(change.tiers !== undefined || change.role !== undefined ? { tiers } : {}),
-    ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
-    ...(change.locale !== undefined ? { locale: change.locale } : {}),
-    ...(change.disabled !== undefined ? { disabledAt: change.disabled ? now : null } : {}),
+  const removesAdmin = before.role === 'admin' && ((change.role !== undefined && change.role !== 'admin') || change.disabled === true);
+  const { after, tokensRevoked } = await s.store.db.transaction().execute(async (trx) => {
+    if (removesAdmin) {
+      // Two admins demoting each other at once must not leave Palier with none: the active admins are
+      // locked (PostgreSQL; SQLite writes one transaction at a time) and counted before the change.
+      let admins = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('disabled_at', 'is', null);
+      if (s.store.engine === 'postgres') admins = admins.forUpdate();
+      if (!(await admins.execute()).some((a) => Number(a.id) !== id))
+        throw conflict('last_admin', 'Palier needs at least one active administrator');
+    }
+    const users = new UserRepository(trx);
+    const after = await users.update(id, {
+      ...(vendorId !== before.vendorId ? { vendorId } : {}),
+      ...(change.role !== undefined ? { role: change.role } : {}),
+      ...(change.tiers !== undefined || change.role !== undefined ? { tiers } : {}),
+      ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
+      ...(change.locale !== undefined ? { locale: change.locale } : {}),
+      ...(change.disabled !== undefined ? { disabledAt: change.disabled ? now : null } : {}),
+    });
+    if (!after) throw notFound(`User ${id}`);
+    return { after, tokensRevoked: change.disabled ? await users.revokeAllTokens(id, now) : 0 };
   });
-  if (!after) throw notFound(`User ${id}`);
-  const tokensRevoked = change.disabled ? await s.users.revokeAllTokens(id, now) : 0;
   forgetUser(s, id);
   return { before, after, tokensRevoked };
 }

@@ -10,6 +10,7 @@ import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
 import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
+import { TeamsPage } from './pages/Teams';
 import { UsersPage } from './pages/Users';
 import { VendorPortalPage } from './pages/Vendor';
 import { VendorsPage } from './pages/Vendors';
@@ -80,6 +81,7 @@ function Shell() {
             {link('/portal', t('nav.portal'), organisation)}
             {link('/matrix', t('nav.matrix'), organisation)}
             {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
+            {link('/teams', t('nav.teams'), staff && organisation)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
             {link('/vendors', t('nav.vendors'), staff && organisation)}
           </ul>
@@ -118,6 +120,7 @@ function Shell() {
           <Route path="/matrix" element={<MatrixPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
           <Route path="/reports" element={<ReportsPage />} />
+          <Route path="/teams" element={<TeamsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/vendors" element={<VendorsPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />

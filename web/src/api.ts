@@ -187,6 +187,27 @@ export interface MatrixChange {
   after?: unknown;
 }
 
+export interface TeamPerson {
+  userId: number;
+  name: string;
+  email: string;
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  tier: string;
+  email: string | null;
+  chatWebhookUrl: string | null;
+  rotation: { startsAt: string; period: 'daily' | 'weekly'; handoverTime: string; timeZone: string };
+  members: Array<TeamPerson & { role: 'member' | 'manager' }>;
+  overrides: Array<{ id: number; userId: number; name: string | null; startsAt: string; endsAt: string; reason: string | null }>;
+  onCall: (TeamPerson & { source: 'rotation' | 'override'; until: string | null }) | null;
+  nextHandover: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** What a vendor's signed link shows: the incident, and only the vendor's part of its history. */
 export interface VendorPortal {
   incident: {

@@ -1,0 +1,127 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser } from '../../src/services/auth.service.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  freePort,
+  startIdentityProvider,
+  type IdentityProvider,
+} from '../helpers/identity-provider.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, watchPage } from './browser.js';
+
+/** The sign-in page's single sign-on button, clicked in Chromium against a real OpenID Connect provider. */
+describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 60_000 }, () => {
+  let browser: Browser;
+  let idp: IdentityProvider;
+  let t: TestServer;
+  let plain: TestServer;
+
+  beforeAll(async () => {
+    ensureWebBuilt();
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    idp = await startIdentityProvider(`${publicUrl}/api/v1/auth/oidc/callback`);
+    t = await startServer('sqlite', {
+      config: {
+        port,
+        publicUrl,
+        oidc: {
+          issuer: idp.issuer,
+          clientId: CLIENT_ID,
+          clientSecret: CLIENT_SECRET,
+          scopes: 'openid email profile',
+          autoCreate: 'off',
+        },
+      },
+    });
+    plain = await startServer('sqlite');
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await plain?.close();
+    await idp?.close();
+  });
+
+  async function newPage(): Promise<{ page: Page; seen: { errors: string[]; dialogs: string[] } }> {
+    const page = await (await personContext(browser)).newPage();
+    page.setDefaultTimeout(10_000);
+    return { page, seen: watchPage(page) };
+  }
+
+  it('signs a person in at the identity provider and lands them signed in on Palier', async () => {
+    const email = 'sophie.martin@example.test';
+    await addUser(t.palier.services, { email, role: 'agent', tiers: ['L1'], displayName: 'Sophie Martin', locale: 'fr' });
+    idp.accounts.set('sophie', { email, email_verified: true, name: 'Sophie M.' });
+
+    const { page, seen } = await newPage();
+    const toProvider: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(idp.issuer) && r.isNavigationRequest()) toProvider.push(r.url());
+    });
+    await page.goto(t.url);
+    const button = page.getByTestId('sso');
+    await button.waitFor();
+    await button.click();
+
+    // The provider's own pages: log in, then allow Palier.
+    await page.getByRole('heading', { name: 'Test identity provider' }).waitFor();
+    expect(new URL(page.url()).origin).toBe(idp.issuer);
+    await page.getByLabel('Account').fill('sophie');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+
+    // Back on Palier, signed in: the app shell with the person's name, and the API answers as them.
+    await page.locator('header.top').waitFor();
+    expect(new URL(page.url()).origin).toBe(t.url);
+    expect(await page.getByTestId('user-name').textContent()).toBe('Sophie Martin');
+    const me = await page.evaluate(async () => (await fetch('/api/v1/users/me', { credentials: 'same-origin' })).json());
+    expect(me).toMatchObject({ email, role: 'agent' });
+    await screenshot(page, '33-signed-in-by-sso');
+
+    // The authorization request carried PKCE (S256), a state and a nonce, and asked for Palier's callback.
+    const auth = new URL(toProvider[0]!);
+    expect(auth.pathname).toBe('/auth');
+    const q = auth.searchParams;
+    expect(q.get('client_id')).toBe(CLIENT_ID);
+    expect(q.get('response_type')).toBe('code');
+    expect(q.get('redirect_uri')).toBe(`${t.url}/api/v1/auth/oidc/callback`);
+    expect(q.get('code_challenge_method')).toBe('S256');
+    expect(q.get('code_challenge')).toMatch(/^[\w-]{43}$/);
+    expect(q.get('state')!.length).toBeGreaterThanOrEqual(16);
+    expect(q.get('nonce')!.length).toBeGreaterThanOrEqual(16);
+    expect(seen.errors).toEqual([]);
+    expect(seen.dialogs).toEqual([]);
+  });
+
+  it('says why when the provider signs in someone Palier does not know, and keeps the password form', async () => {
+    idp.accounts.set('stranger', { email: 'stranger@example.test', email_verified: true, name: 'Stranger' });
+    const { page, seen } = await newPage();
+    await page.goto(t.url);
+    await page.getByTestId('sso').click();
+    await page.getByLabel('Account').fill('stranger');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Aucun compte Palier n’a votre adresse e-mail. Demandez-en un à votre administrateur.',
+    );
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    expect(await page.locator('header.top').count()).toBe(0);
+    await page.locator('input[type=password]').waitFor();
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('shows no single sign-on button where no identity provider is configured', async () => {
+    const { page } = await newPage();
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/oidc'));
+    await page.goto(plain.url);
+    expect(await (await answered).json()).toEqual({ enabled: false });
+    await page.locator('input[type=password]').waitFor();
+    expect(await page.getByTestId('sso').count()).toBe(0);
+    expect((await plain.api('GET', '/api/v1/auth/oidc/login')).status).toBe(404);
+  });
+});
