@@ -182,14 +182,10 @@ function TeamCard({
                 >
                   ↓
                 </button>
-                <button
-                  type="button"
-                  className="link"
+                <RemoveButton
+                  name={m.name}
                   onClick={() => putMembers(current().filter((x) => !(x.userId === m.userId && x.role === 'member')))}
-                  aria-label={t('teams.remove', { name: m.name })}
-                >
-                  ✕
-                </button>
+                />
               </span>
             )}
           </li>
@@ -203,14 +199,10 @@ function TeamCard({
             <span>{m.name}</span> <span className="muted">{m.email}</span>
             {admin && (
               <span className="row inline">
-                <button
-                  type="button"
-                  className="link"
+                <RemoveButton
+                  name={m.name}
                   onClick={() => putMembers(current().filter((x) => !(x.userId === m.userId && x.role === 'manager')))}
-                  aria-label={t('teams.remove', { name: m.name })}
-                >
-                  ✕
-                </button>
+                />
               </span>
             )}
           </li>
@@ -497,5 +489,14 @@ function NewTeam({ tiers, tierName }: { tiers: string[]; tierName: (k: string) =
       <ErrorMessage error={error} />
       <button type="submit">{t('teams.create')}</button>
     </form>
+  );
+}
+
+function RemoveButton({ name, onClick }: { name: string; onClick(): void }) {
+  const { t } = useT();
+  return (
+    <button type="button" className="link" onClick={onClick} aria-label={t('teams.remove', { name })}>
+      ✕
+    </button>
   );
 }
