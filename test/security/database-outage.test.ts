@@ -4,6 +4,7 @@ import { verifyAuditChains } from '../../src/services/audit.service.js';
 import { expectError } from '../helpers/api-assertions.js';
 import { ENGINES, freshDatabase, type FreshDatabase } from '../helpers/engines.js';
 import { fixture } from '../intake/helpers.js';
+import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 
 /**
@@ -110,91 +111,122 @@ describe.runIf(ENGINES.includes('postgres'))('the API while PostgreSQL is unreac
   }, 30_000);
 
   it('under a steady mixed load through a 3 s outage: 503s meanwhile, never 500, full recovery within 10 s', async () => {
-    t.palier.worker.start(); // the escalation worker rides through the outage too
-    const admin = await t.user('admin');
-    const agent = await t.user('agent', { tiers: ['L1'] });
-    const integration = await t.api('POST', '/api/v1/integrations', {
-      as: admin,
-      body: { kind: 'alertmanager', name: 'outage', category: 'network-downtime' },
+    await steadyLoadThrough(t, requester, 'cut', async () => {
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, 3000));
+      await proxy.start();
     });
-    expect(integration.status).toBe(201);
-    const alertHeaders = { authorization: `Bearer ${integration.body.key as string}` };
-    const firing = (n: number) => {
-      const payload = fixture('alertmanager-v4-firing.json');
-      payload.alerts = [{ ...payload.alerts[0], fingerprint: `outage${n.toString(16).padStart(10, '0')}` }];
-      return payload;
-    };
-
-    // Each kind of request the desk sees, one after the other in every client.
-    let n = 0;
-    const requests: Array<{ kind: string; send: () => ReturnType<TestServer['api']> }> = [
-      { kind: 'create', send: () => t.api('POST', '/api/v1/incidents', { as: requester, body }) },
-      { kind: 'queue', send: () => t.api('GET', '/api/v1/incidents?tier=L1', { as: agent }) },
-      { kind: 'alert', send: () => t.api('POST', '/api/v1/intake/alertmanager', { headers: alertHeaders, body: firing(++n) }) },
-      { kind: 'health', send: () => t.api('GET', '/healthz') },
-    ];
-    const answers: Array<{ kind: string; status: number; sent: number; at: number }> = [];
-    const created: number[] = [];
-    const refusedWrongly: string[] = [];
-    let stop = false;
-    const client = async (offset: number) => {
-      for (let i = offset; !stop; i++) {
-        const r = requests[i % requests.length]!;
-        const sent = Date.now();
-        const res = await r.send();
-        answers.push({ kind: r.kind, status: res.status, sent, at: Date.now() });
-        if (r.kind === 'create' && res.status === 201) created.push(res.body.id);
-        if (res.status === 503 && !(Number(res.headers.get('retry-after')) > 0))
-          refusedWrongly.push(`${r.kind}: 503 without Retry-After`);
-        if (res.status >= 300 && res.status !== 503) refusedWrongly.push(`${r.kind}: ${res.status} ${JSON.stringify(res.body)}`);
-        // Steady, not flat out: about 40 requests a second over the 8 clients.
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
-    const clients = Array.from({ length: 8 }, (_, i) => client(i));
-    await new Promise((r) => setTimeout(r, 1000));
-    const cutAt = Date.now();
-    await proxy.cut();
-    await new Promise((r) => setTimeout(r, 3000));
-    await proxy.start();
-    const restoredAt = Date.now();
-    // Recovered when, after the last refusal, every kind of request has been answered 2xx; then 2 s more of load.
-    const recoveredAt = () => {
-      const lastFailure = Math.max(restoredAt, ...answers.filter((a) => a.status >= 300).map((a) => a.at));
-      const firstOk = requests.map((r) => answers.find((a) => a.kind === r.kind && a.sent >= lastFailure && a.status < 300)?.at);
-      return firstOk.every((at) => at !== undefined) ? Math.max(...(firstOk as number[])) : undefined;
-    };
-    while (Date.now() - restoredAt < 15_000) {
-      const at = recoveredAt();
-      if (at !== undefined && Date.now() - at > 2000) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    stop = true;
-    await Promise.all(clients);
-    await t.palier.worker.stop();
-
-    const recovered = recoveredAt();
-    const recoveryMs = recovered === undefined ? Infinity : recovered - restoredAt;
-    const tally = (list: typeof answers) =>
-      list.reduce<Record<string, number>>(
-        (acc, a) => ({ ...acc, [`${a.kind} ${a.status}`]: (acc[`${a.kind} ${a.status}`] ?? 0) + 1 }),
-        {},
-      );
-    console.log(
-      `[database-outage] ${answers.length} requests; before the cut ${JSON.stringify(tally(answers.filter((a) => a.at < cutAt)))}; ` +
-        `during ${JSON.stringify(tally(answers.filter((a) => a.at >= cutAt && a.at < restoredAt)))}; ` +
-        `after ${JSON.stringify(tally(answers.filter((a) => a.at >= restoredAt)))}; full recovery ${recoveryMs} ms after PostgreSQL came back`,
-    );
-    expect(refusedWrongly.slice(0, 5), 'answers other than 2xx or 503 with Retry-After').toEqual([]);
-    expect(answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
-    expect(
-      answers.some((a) => a.at >= cutAt && a.at < restoredAt && a.status === 503),
-      '503s during the outage',
-    ).toBe(true);
-    expect(recoveryMs).toBeLessThan(10_000);
-    const stored = await t.palier.services.store.db.selectFrom('incidents').select('id').where('id', 'in', created).execute();
-    expect(stored.length).toBe(created.length);
-    expect(new Set(created).size).toBe(created.length);
-    expect((await verifyAuditChains(t.palier.services.store)).broken).toBeNull();
   }, 40_000);
+});
+
+/**
+ * A steady mixed load (creations, queue reads, inbound alerts, health checks; about 40 requests a
+ * second) through `outage`: only 2xx or 503 with Retry-After, never a 500, every acknowledged creation
+ * stored once, audit chains intact, and every kind of request answered 2xx within 10 s of the end.
+ */
+async function steadyLoadThrough(t: TestServer, requester: TestUser, label: string, outage: () => Promise<void>): Promise<void> {
+  const body = { title: 'Outage test', description: '', category: 'network-downtime', impact: 3, urgency: 3 };
+  t.palier.worker.start(); // the escalation worker rides through the outage too
+  const admin = await t.user('admin');
+  const agent = await t.user('agent', { tiers: ['L1'] });
+  const integration = await t.api('POST', '/api/v1/integrations', {
+    as: admin,
+    body: { kind: 'alertmanager', name: 'outage', category: 'network-downtime' },
+  });
+  expect(integration.status).toBe(201);
+  const alertHeaders = { authorization: `Bearer ${integration.body.key as string}` };
+  const firing = (n: number) => {
+    const payload = fixture('alertmanager-v4-firing.json');
+    payload.alerts = [{ ...payload.alerts[0], fingerprint: `outage${n.toString(16).padStart(10, '0')}` }];
+    return payload;
+  };
+
+  // Each kind of request the desk sees, one after the other in every client.
+  let n = 0;
+  const requests: Array<{ kind: string; send: () => ReturnType<TestServer['api']> }> = [
+    { kind: 'create', send: () => t.api('POST', '/api/v1/incidents', { as: requester, body }) },
+    { kind: 'queue', send: () => t.api('GET', '/api/v1/incidents?tier=L1', { as: agent }) },
+    { kind: 'alert', send: () => t.api('POST', '/api/v1/intake/alertmanager', { headers: alertHeaders, body: firing(++n) }) },
+    { kind: 'health', send: () => t.api('GET', '/healthz') },
+  ];
+  const answers: Array<{ kind: string; status: number; sent: number; at: number }> = [];
+  const created: number[] = [];
+  const refusedWrongly: string[] = [];
+  let stop = false;
+  const client = async (offset: number) => {
+    for (let i = offset; !stop; i++) {
+      const r = requests[i % requests.length]!;
+      const sent = Date.now();
+      const res = await r.send();
+      answers.push({ kind: r.kind, status: res.status, sent, at: Date.now() });
+      if (r.kind === 'create' && res.status === 201) created.push(res.body.id);
+      if (res.status === 503 && !(Number(res.headers.get('retry-after')) > 0))
+        refusedWrongly.push(`${r.kind}: 503 without Retry-After`);
+      if (res.status >= 300 && res.status !== 503) refusedWrongly.push(`${r.kind}: ${res.status} ${JSON.stringify(res.body)}`);
+      // Steady, not flat out: about 40 requests a second over the 8 clients.
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const clients = Array.from({ length: 8 }, (_, i) => client(i));
+  await new Promise((r) => setTimeout(r, 1000));
+  const cutAt = Date.now();
+  await outage();
+  const restoredAt = Date.now();
+  // Recovered when, after the last refusal, every kind of request has been answered 2xx; then 2 s more of load.
+  const recoveredAt = () => {
+    const lastFailure = Math.max(restoredAt, ...answers.filter((a) => a.status >= 300).map((a) => a.at));
+    const firstOk = requests.map((r) => answers.find((a) => a.kind === r.kind && a.sent >= lastFailure && a.status < 300)?.at);
+    return firstOk.every((at) => at !== undefined) ? Math.max(...(firstOk as number[])) : undefined;
+  };
+  while (Date.now() - restoredAt < 15_000) {
+    const at = recoveredAt();
+    if (at !== undefined && Date.now() - at > 2000) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stop = true;
+  await Promise.all(clients);
+  await t.palier.worker.stop();
+
+  const recovered = recoveredAt();
+  const recoveryMs = recovered === undefined ? Infinity : recovered - restoredAt;
+  const tally = (list: typeof answers) =>
+    list.reduce<Record<string, number>>(
+      (acc, a) => ({ ...acc, [`${a.kind} ${a.status}`]: (acc[`${a.kind} ${a.status}`] ?? 0) + 1 }),
+      {},
+    );
+  console.log(
+    `[database-outage ${label}] ${answers.length} requests; before the cut ${JSON.stringify(tally(answers.filter((a) => a.at < cutAt)))}; ` +
+      `during ${JSON.stringify(tally(answers.filter((a) => a.at >= cutAt && a.at < restoredAt)))}; ` +
+      `after ${JSON.stringify(tally(answers.filter((a) => a.at >= restoredAt)))}; full recovery ${recoveryMs} ms after PostgreSQL came back`,
+  );
+  expect(refusedWrongly.slice(0, 5), 'answers other than 2xx or 503 with Retry-After').toEqual([]);
+  expect(answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);
+  expect(
+    answers.some((a) => a.at >= cutAt && a.at < restoredAt && a.status === 503),
+    '503s during the outage',
+  ).toBe(true);
+  expect(recoveryMs).toBeLessThan(10_000);
+  const stored = await t.palier.services.store.db.selectFrom('incidents').select('id').where('id', 'in', created).execute();
+  expect(stored.length).toBe(created.length);
+  expect(new Set(created).size).toBe(created.length);
+  expect((await verifyAuditChains(t.palier.services.store)).broken).toBeNull();
+}
+
+describe.runIf(ENGINES.includes('postgres') && privatePostgresAvailable)('the API while PostgreSQL itself restarts', () => {
+  let t: TestServer;
+  let server: PrivatePostgres;
+
+  beforeAll(async () => {
+    server = await startPrivatePostgres();
+    t = await startServer('postgres', { config: { database: { engine: 'postgres', url: server.url } } });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await server?.stop();
+  });
+
+  it('under a steady mixed load, PostgreSQL stopped for 2 s and started again: 503s meanwhile, never 500, full recovery within 10 s', async () => {
+    const requester = await t.user('requester');
+    await steadyLoadThrough(t, requester, 'restart', () => server.restart(2000));
+  }, 60_000);
 });
