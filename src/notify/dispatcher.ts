@@ -4,7 +4,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { NotifyConfig } from '../config.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
-import { can } from '../domain/policy.js';
+import { can, type ConfidentialRules } from '../domain/policy.js';
 import type { Services } from '../services/context.js';
 import { currentConfidentialRules } from '../services/matrix.service.js';
 import type { Database } from '../store/schema.js';
@@ -139,12 +139,13 @@ export class Dispatcher {
     const channels = (
       await db.selectFrom('notification_channels').selectAll().where('enabled', '=', 1).where('deleted_at', 'is', null).execute()
     ).map(channelOf);
+    const rules = await currentConfidentialRules(this.s);
     const plans = new Map<number, { event: NotifiedEvent; incidentId: number | null; targets: Target[] }>();
     for (const row of rows) {
       try {
         const event = toNotified(JSON.parse(row.payload) as IncidentEvent);
         const incident = row.incident_id == null ? undefined : await this.s.incidents.get(Number(row.incident_id));
-        const targets = incident ? await this.targetsOf(event, incident, channels, now) : [];
+        const targets = incident ? await this.targetsOf(event, incident, channels, rules, now) : [];
         plans.set(Number(row.id), { event, incidentId: incident?.id ?? null, targets });
       } catch (error) {
         // One row that cannot be expanded (a directory down) waits its turn again; the others go on.
@@ -256,7 +257,13 @@ export class Dispatcher {
   }
 
   /** Who hears about an event: the rules for people, then every channel whose filters match. */
-  private async targetsOf(event: NotifiedEvent, incident: Incident, channels: Channel[], now: number): Promise<Target[]> {
+  private async targetsOf(
+    event: NotifiedEvent,
+    incident: Incident,
+    channels: Channel[],
+    rules: ConfidentialRules,
+    now: number,
+  ): Promise<Target[]> {
     const out = new Map<string, Target>();
     // The account behind each personal address, checked against the confidential categories below.
     const accounts = new Map<string, number>();
@@ -327,7 +334,6 @@ export class Dispatcher {
       default:
         await user(incident.assigneeId);
     }
-    const rules = await currentConfidentialRules(this.s);
     const confidential = rules.has(incident.category);
     if (confidential) {
       // Only people who may read the incident hear of it; team mailboxes and chat rooms are those of
