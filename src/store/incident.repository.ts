@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { OPEN_STATUSES, type Incident, type IncidentEvent, type IncidentStatus, type PendingReason, type VendorStatus } from '../domain/incident.js';
 import type { IncidentScope } from '../domain/policy.js';
 import type { Level, Priority } from '../domain/priority.js';
@@ -29,6 +29,12 @@ export function visibleWhere(eb: ExpressionBuilder<Database, 'incidents'>, hidde
   ];
   if (hidden.exceptTiers.length) seen.push(eb('incidents.tier', 'in', hidden.exceptTiers));
   return eb.or(seen);
+}
+
+/** An incident's id and the seq of its last event: the row changes exactly when seq does. */
+export interface IncidentVersion {
+  id: number;
+  seq: number;
 }
 
 /** Sort orders a client may ask for; anything else is refused before it reaches SQL. */
@@ -90,6 +96,8 @@ export class IncidentRepository {
    * columns that changed are written, which spares the indexes of the others.
    */
   async update(db: Kysely<Database>, incident: Incident, expectedSeq: number, before?: Incident): Promise<boolean> {
+    // Readers cache incidents by (id, seq) (listVersions): a row must never change under the same seq.
+    if (incident.seq <= expectedSeq) throw new Error(`Incident ${incident.id} updated without a new event (seq ${incident.seq})`);
     const next = toRow(incident) as Record<string, unknown>;
     const old = before ? (toRow(before) as Record<string, unknown>) : undefined;
     const changed: Record<string, unknown> = {};
@@ -142,28 +150,42 @@ export class IncidentRepository {
   }
 
   async list(filter: IncidentFilter, sort: IncidentSort, limit: number, offset: number): Promise<Incident[]> {
-    let q = this.filtered(filter);
-    switch (sort) {
-      case 'priority':
-        q = q.orderBy('priority').orderBy('created_at').orderBy('id');
-        break;
-      case 'created_at':
-        q = q.orderBy('created_at').orderBy('id');
-        break;
-      case '-created_at':
-        q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-        break;
-      case '-updated_at':
-        q = q.orderBy('updated_at', 'desc').orderBy('id', 'desc');
-        break;
-    }
-    const rows = await q.limit(limit).offset(offset).execute();
+    const rows = await this.sorted(this.filtered(filter).selectAll(), sort).limit(limit).offset(offset).execute();
     return rows.map(fromRow);
   }
 
-  /** Incidents matching a filter, every column: the base of lists and queues. */
+  /**
+   * The same page as `list`, as ids and versions only (`seq` moves with every change of the row):
+   * a reader that keeps what it made of each version fetches only the incidents that changed.
+   */
+  async listVersions(filter: IncidentFilter, sort: IncidentSort, limit: number, offset: number): Promise<IncidentVersion[]> {
+    const rows = await this.sorted(this.filtered(filter).select(['id', 'seq']), sort).limit(limit).offset(offset).execute();
+    return rows.map((r) => ({ id: Number(r.id), seq: r.seq }));
+  }
+
+  /** The incidents among `ids` that still match the filter (the scope is checked again, at read time). */
+  async listByIds(filter: IncidentFilter, ids: number[]): Promise<Map<number, Incident>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.filtered(filter).selectAll().where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [Number(r.id), fromRow(r)]));
+  }
+
+  private sorted<Q extends SelectQueryBuilder<Database, 'incidents', object>>(q: Q, sort: IncidentSort): Q {
+    switch (sort) {
+      case 'priority':
+        return q.orderBy('priority').orderBy('created_at').orderBy('id') as Q;
+      case 'created_at':
+        return q.orderBy('created_at').orderBy('id') as Q;
+      case '-created_at':
+        return q.orderBy('created_at', 'desc').orderBy('id', 'desc') as Q;
+      case '-updated_at':
+        return q.orderBy('updated_at', 'desc').orderBy('id', 'desc') as Q;
+    }
+  }
+
+  /** Incidents matching a filter, no column chosen yet: the base of lists and queues. */
   private filtered(filter: IncidentFilter) {
-    let q = this.db.selectFrom('incidents').selectAll();
+    let q = this.db.selectFrom('incidents');
     if (filter.tier?.length) q = q.where('tier', 'in', filter.tier);
     if (filter.status?.length) {
       // Asking only for open statuses walks the open-queue index; all four at once need no status test.
@@ -245,6 +267,7 @@ export class IncidentRepository {
    */
   async queue(filter: IncidentFilter, limit: number): Promise<Array<{ incident: Incident; breachAt: number | null }>> {
     const timed = await this.filtered(filter)
+      .selectAll('incidents')
       .innerJoin('escalation_schedule as s', 's.incident_id', 'incidents.id')
       .select('s.order_at as breach_at')
       .orderBy('s.order_at')
@@ -259,6 +282,7 @@ export class IncidentRepository {
     }));
     if (out.length < limit) {
       const untimed = await this.filtered(filter)
+        .selectAll()
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(selectFrom('escalation_schedule as s').select('s.incident_id').whereRef('s.incident_id', '=', 'incidents.id')),

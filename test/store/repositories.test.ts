@@ -334,6 +334,11 @@ describe.each(ENGINES)('repositories on %s', (engine) => {
       const late: Incident = { ...current, title: 'Overwritten', seq: current.seq + 1 };
       expect(await env.s.incidents.update(env.store.db, late, current.seq)).toBe(false);
       expect(await env.s.incidents.get(fullId)).toEqual(next);
+
+      // A change without a new event would leave readers' (id, seq) caches stale: refused.
+      const silent: Incident = { ...next, title: 'Silently changed' };
+      await expect(env.s.incidents.update(env.store.db, silent, next.seq)).rejects.toThrow(/without a new event/);
+      expect(await env.s.incidents.get(fullId)).toEqual(next);
     });
 
     it('appends events and reads them back in seq order with their data parsed', async () => {
@@ -511,8 +516,12 @@ describe.each(ENGINES)('IncidentRepository.list on %s', (engine) => {
     }
   });
 
-  const titles = async (filter: IncidentFilter, sort: IncidentSort = 'created_at', limit = 100, offset = 0) =>
-    (await env.s.incidents.list(filter, sort, limit, offset)).map((i) => i.title);
+  const titles = async (filter: IncidentFilter, sort: IncidentSort = 'created_at', limit = 100, offset = 0) => {
+    const listed = await env.s.incidents.list(filter, sort, limit, offset);
+    // The versions-only form of the page walks the same filter and order.
+    expect(await env.s.incidents.listVersions(filter, sort, limit, offset)).toEqual(listed.map((i) => ({ id: i.id, seq: i.seq })));
+    return listed.map((i) => i.title);
+  };
   /** The titles the filter must give, in created_at order, from the data set itself. */
   const expected = (keep: (i: Incident) => boolean) =>
     all
@@ -612,6 +621,15 @@ describe.each(ENGINES)('IncidentRepository.list on %s', (engine) => {
     expect(pages.flat()).toEqual(whole);
     expect(await env.s.incidents.list({}, sort, 3, ROWS.length)).toEqual([]);
     expect((await env.s.incidents.list({}, sort, 1, 0)).map((i) => i.id)).toEqual(whole.slice(0, 1));
+  });
+
+  it('reads listed incidents by id again, only those that still match the filter', async () => {
+    const l2 = all.filter((i) => i.tier === 'L2').map((i) => i.id);
+    const other = all.find((i) => i.tier === 'L1')!.id;
+    const read = await env.s.incidents.listByIds({ tier: ['L2'] }, [...l2, other]);
+    expect([...read.keys()].sort((a, b) => a - b)).toEqual([...l2].sort((a, b) => a - b));
+    expect(read.get(l2[0]!)).toEqual(all.find((i) => i.id === l2[0]));
+    expect(await env.s.incidents.listByIds({ tier: ['L2'] }, [])).toEqual(new Map());
   });
 
   it('paginates a filtered list', async () => {

@@ -4,9 +4,10 @@ import { OPEN_STATUSES, PENDING_REASONS, STATUSES, type IncidentCommand, type In
 import { invalid } from '../../domain/errors.js';
 import { PRIORITIES, type Priority } from '../../domain/priority.js';
 import type { Services } from '../../services/context.js';
-import { actOnIncident, COMMAND_PERMISSION, createIncident, incidentDetail, listIncidents } from '../../services/incident.service.js';
+import { actOnIncident, COMMAND_PERMISSION, createIncident, incidentDetail, listRenderedIncidents } from '../../services/incident.service.js';
 import { INCIDENT_SORTS } from '../../store/incident.repository.js';
 import { actorOf } from '../auth.js';
+import { IncidentJsonCache } from '../incident-json-cache.js';
 import { checklistItemSchema, errorResponses, eventOut, eventSchema, idParams, incidentOut, incidentSchema, iso } from '../schemas.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -171,6 +172,7 @@ const detailSchema = incidentSchema
   .meta({ id: 'IncidentDetail' });
 
 export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
+  const listed = new IncidentJsonCache();
   return async (app) => {
     app.post(
       '/api/v1/incidents',
@@ -203,11 +205,11 @@ export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const actor = actorOf(request);
         const q = request.query;
         const assignee = q.assignee === 'me' ? actor.id : q.assignee === 'none' ? null : q.assignee ? Number(q.assignee) : undefined;
-        const items = await listIncidents(
+        const items = await listRenderedIncidents(
           services,
           actor,
           {
@@ -222,14 +224,12 @@ export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
           q.sort,
           q.limit + 1,
           q.offset,
+          listed,
         );
         const more = items.length > q.limit;
-        return {
-          items: items.slice(0, q.limit).map(incidentOut),
-          limit: q.limit,
-          offset: q.offset,
-          nextOffset: more ? q.offset + q.limit : null,
-        };
+        // The items are JSON already (IncidentJsonCache): the page is written around them.
+        const page = `{"items":[${items.slice(0, q.limit).join(',')}],"limit":${q.limit},"offset":${q.offset},"nextOffset":${more ? q.offset + q.limit : null}}`;
+        return reply.type('application/json; charset=utf-8').send(page as never);
       },
     );
 
