@@ -5,6 +5,9 @@
  *   queue:    GET /api/v1/incidents?tier=L2&status=open&limit=50 (default sort: priority), same agent
  *   queue-1c: the same request from a single connection: the latency of one request when the
  *             server is not saturated (with 50 connections, p99 is mostly queueing)
+ *   queue-churn: the queue again while an L2 agent comments on the incidents of that page at a steady
+ *             rate: every comment makes one listed incident change, so lists re-read it (the list
+ *             keeps each incident's JSON by version, src/http/incident-json-cache.ts)
  * The server runs in its own process (bench/server-process.ts); autocannon runs in this one.
  */
 import { join } from 'node:path';
@@ -23,10 +26,29 @@ import type { BenchContext, BenchModule, BenchOutcome, BenchRow, BenchSettings, 
 
 const NAME = 'http-incidents';
 const AGENT = { email: 'bench-agent@bench.test', password: 'bench-password-123' };
+/** Writes while the queue is read (queue-churn). */
+const WRITER = { email: 'bench-l2@bench.test', password: 'bench-password-123' };
+const CHURN_RATE = 200;
 const QUEUE_PATH = '/api/v1/incidents?tier=L2&status=open&limit=50';
 const OPEN = new Set(['new', 'acknowledged', 'in_progress', 'pending']);
 
 type Request = Omit<LoadOptions, 'connections' | 'seconds'>;
+
+/** What the scenarios of one engine run with. */
+interface RunEnv {
+  server: ServerProcess;
+  /** The L1 agent's token: every measured request. */
+  token: string;
+  /** An L2 agent's token: background writes. */
+  writerToken: string;
+  categories: string[];
+}
+
+interface Background {
+  request: Request;
+  connections: number;
+  rate: number;
+}
 
 interface Scenario {
   key: string;
@@ -37,9 +59,11 @@ interface Scenario {
   /** A fixed request rate (open load) instead of as fast as possible. */
   rate?: number;
   target: (engine: EngineName) => { text: string; met: (r: LoadResult) => boolean } | undefined;
-  request: (server: ServerProcess, token: string, categories: string[]) => Request;
+  request: (env: RunEnv) => Request;
   /** One request before the load, to show the scenario does what it says. */
-  check: (server: ServerProcess, token: string, categories: string[]) => Promise<void>;
+  check: (env: RunEnv) => Promise<void>;
+  /** A second load that runs alongside (warm-up and measured window), not measured in the row. */
+  background?: (env: RunEnv) => Promise<Background>;
 }
 
 const randomBody = (categories: string[]) => {
@@ -54,17 +78,21 @@ const randomBody = (categories: string[]) => {
     });
 };
 
-const queueRequest = (server: ServerProcess, token: string): Request => ({
+const queueRequest = ({ server, token }: RunEnv): Request => ({
   url: server.url,
   method: 'GET',
   path: QUEUE_PATH,
   headers: { authorization: `Bearer ${token}` },
 });
 
-async function checkQueue(server: ServerProcess, token: string) {
+async function queuePage({ server, token }: RunEnv) {
   const res = await fetch(server.url + QUEUE_PATH, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json()) as { items?: Array<{ tier: string; status: string; priority: string }> };
-  const items = body.items ?? [];
+  const body = (await res.json()) as { items?: Array<{ id: number; tier: string; status: string; priority: string }> };
+  return { res, body, items: body.items ?? [] };
+}
+
+async function checkQueue(env: RunEnv) {
+  const { res, body, items } = await queuePage(env);
   const sorted = items.every((x, i) => i === 0 || items[i - 1]!.priority <= x.priority);
   if (res.status !== 200 || items.length !== 50 || !items.every((x) => x.tier === 'L2' && OPEN.has(x.status)) || !sorted)
     throw new Error(
@@ -81,14 +109,14 @@ const SCENARIOS: Scenario[] = [
     runOrder: 3,
     connections: (s) => s.connections,
     target: (engine) => (engine === 'sqlite' ? { text: '>= 5,000 req/s', met: (r) => r.requestsPerSec >= 5000 } : undefined),
-    request: (server, token, categories) => ({
+    request: ({ server, token, categories }) => ({
       url: server.url,
       method: 'POST',
       path: '/api/v1/incidents',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: randomBody(categories),
     }),
-    async check(server, token, categories) {
+    async check({ server, token, categories }) {
       const res = await fetch(`${server.url}/api/v1/incidents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -129,6 +157,37 @@ const SCENARIOS: Scenario[] = [
     request: queueRequest,
     check: checkQueue,
   },
+  {
+    key: 'queue-churn',
+    label: `same queue, while its incidents get ${CHURN_RATE} comments/s`,
+    runOrder: 2,
+    connections: (s) => s.connections,
+    target: p99Under20,
+    request: queueRequest,
+    check: checkQueue,
+    async background(env) {
+      const ids = (await queuePage(env)).items.map((i) => i.id);
+      const body = JSON.stringify({ body: 'Still looking (bench/http-incidents.ts queue-churn).' });
+      const res = await fetch(`${env.server.url}/api/v1/incidents/${ids[0]}/comments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.writerToken}`, 'content-type': 'application/json' },
+        body,
+      });
+      if (res.status !== 201) throw new Error(`queue-churn: the L2 agent cannot comment: ${res.status} ${await res.text()}`);
+      return {
+        connections: 5,
+        rate: CHURN_RATE,
+        request: {
+          url: env.server.url,
+          method: 'POST',
+          path: `/api/v1/incidents/${ids[0]}/comments`,
+          pathFor: () => `/api/v1/incidents/${ids[Math.floor(Math.random() * ids.length)]}/comments`,
+          headers: { authorization: `Bearer ${env.writerToken}`, 'content-type': 'application/json' },
+          body: () => body,
+        },
+      };
+    },
+  },
 ];
 
 interface Prepared {
@@ -148,6 +207,7 @@ async function prepare(ctx: BenchContext, db: BenchDatabase): Promise<Prepared> 
   try {
     const s = palier.services;
     await addUser(s, { email: AGENT.email, password: AGENT.password, role: 'agent', tiers: ['L1'] });
+    await addUser(s, { email: WRITER.email, password: WRITER.password, role: 'agent', tiers: ['L2'] });
     const categories = (await s.matrices.current())!.categories.map((c) => c.key);
     const sqlite = db.engine === 'sqlite';
     const seed = await seedIncidents(s, {
@@ -173,11 +233,11 @@ async function prepare(ctx: BenchContext, db: BenchDatabase): Promise<Prepared> 
   }
 }
 
-async function signIn(server: ServerProcess): Promise<string> {
+async function signIn(server: ServerProcess, user: typeof AGENT): Promise<string> {
   const res = await fetch(`${server.url}/api/v1/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(AGENT),
+    body: JSON.stringify(user),
   });
   const body = (await res.json()) as { token?: string };
   if (res.status !== 200 || !body.token) throw new Error(`sign-in failed: ${res.status} ${JSON.stringify(body)}`);
@@ -207,6 +267,8 @@ interface Measured {
   stealPct: number | null;
   idlePct: number | null;
   profile?: ReturnType<typeof summarizeProfile> & { file: string };
+  /** The background load of the measured window, if the scenario has one. */
+  background?: LoadResult;
 }
 
 async function measure(
@@ -215,6 +277,7 @@ async function measure(
   server: ServerProcess,
   scenario: Scenario,
   request: Request,
+  background?: Background,
 ): Promise<Measured> {
   const { settings } = ctx;
   const connections = scenario.connections(settings);
@@ -222,7 +285,16 @@ async function measure(
   const tag = `${engine}: ${scenario.key}:`;
   if (settings.warmupSeconds > 0) {
     ctx.log(`${tag} warm-up ${settings.warmupSeconds} s`);
-    await runLoad({ ...opts, seconds: settings.warmupSeconds });
+    await Promise.all([
+      runLoad({ ...opts, seconds: settings.warmupSeconds }),
+      background &&
+        runLoad({
+          ...background.request,
+          connections: background.connections,
+          rate: background.rate,
+          seconds: settings.warmupSeconds,
+        }),
+    ]);
   }
   await server.resetRss();
   ctx.log(`${tag} measuring ${settings.seconds} s with ${connections} connection(s)`);
@@ -230,7 +302,11 @@ async function measure(
   if (settings.cpuProfile) await server.startProfile();
   const loadgenCpu = process.cpuUsage();
   const wall = performance.now();
-  const result = await runLoad({ ...opts, seconds: settings.seconds });
+  const [result, backgroundResult] = await Promise.all([
+    runLoad({ ...opts, seconds: settings.seconds }),
+    background &&
+      runLoad({ ...background.request, connections: background.connections, rate: background.rate, seconds: settings.seconds }),
+  ]);
   const rss = await server.rss();
   const lg = process.cpuUsage(loadgenCpu);
   const loadgenCpuPct = (100 * (lg.user + lg.system)) / 1000 / (performance.now() - wall);
@@ -249,9 +325,19 @@ async function measure(
     for (const o of summary.byOwner) ctx.log(`    ${o.pct.toFixed(1).padStart(5)}%  ${o.owner}`);
     ctx.log(`${tag} self time by function:`);
     for (const f of summary.byFunction) ctx.log(`    ${f.pct.toFixed(1).padStart(5)}%  ${f.fn}`);
-    return { connections, result, rss, loadgenCpuPct, load1m, stealPct, idlePct, profile: { file, ...summary } };
+    return {
+      connections,
+      result,
+      rss,
+      loadgenCpuPct,
+      load1m,
+      stealPct,
+      idlePct,
+      background: backgroundResult,
+      profile: { file, ...summary },
+    };
   }
-  return { connections, result, rss, loadgenCpuPct, load1m, stealPct, idlePct };
+  return { connections, result, rss, loadgenCpuPct, load1m, stealPct, idlePct, background: backgroundResult };
 }
 
 const order = (label: Cell) => SCENARIOS.findIndex((s) => s.label === label);
@@ -311,15 +397,21 @@ async function runEngine(ctx: BenchContext, engine: EngineName, scenarios: Scena
     const srv = (server = await spawnServer({ env: db.env }));
     unregisterStop = ctx.onCleanup(async () => void (await srv.stop()));
     ctx.log(`${engine}: server pid ${srv.pid} listening on ${srv.url}`);
-    const token = await signIn(srv);
+    const env: RunEnv = {
+      server: srv,
+      token: await signIn(srv, AGENT),
+      writerToken: await signIn(srv, WRITER),
+      categories: prepared.categories,
+    };
     details.rssAfterStart = await srv.rss();
 
     const measured = new Map<string, Measured>();
     const measuredDetails: Record<string, Measured> = {};
     details.scenarios = measuredDetails;
     for (const scenario of [...scenarios].sort((a, b) => a.runOrder - b.runOrder)) {
-      await scenario.check(srv, token, prepared.categories);
-      const m = await measure(ctx, engine, srv, scenario, scenario.request(srv, token, prepared.categories));
+      await scenario.check(env);
+      const background = await scenario.background?.(env);
+      const m = await measure(ctx, engine, srv, scenario, scenario.request(env), background);
       measured.set(scenario.key, m);
       measuredDetails[scenario.key] = m;
       // Rows in the list order of SCENARIOS, whatever the run order.
@@ -333,6 +425,13 @@ async function runEngine(ctx: BenchContext, engine: EngineName, scenarios: Scena
         );
       if (m.result.errors + m.result.timeouts > 0)
         outcome.notes.push(`${engine} ${scenario.key}: ${m.result.errors} connection errors, ${m.result.timeouts} timeouts`);
+      if (m.background) {
+        const b = m.background;
+        outcome.notes.push(
+          `${engine} ${scenario.key}: alongside, ${Math.round(b.requestsPerSec)} comments/s (p50 ${b.p50Ms} ms, p99 ${b.p99Ms} ms), ${b.non2xx} non-2xx, ${b.errors + b.timeouts} errors`,
+        );
+        if (b.non2xx + b.errors + b.timeouts > 0) outcome.failed = true;
+      }
     }
     const start = details.rssAfterStart as RssReport;
     const worst = [...measured.values()].reduce((a, m) => Math.max(a, m.result.maxMs), 0);

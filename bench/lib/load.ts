@@ -7,6 +7,8 @@ export interface LoadOptions {
   headers: Record<string, string>;
   /** A fresh body for every request (random payloads). */
   body?: () => string;
+  /** A fresh path for every request (requests spread over several resources). */
+  pathFor?: () => string;
   connections: number;
   seconds: number;
   /** Requests per second over all connections; unset: as fast as the server answers. */
@@ -31,9 +33,14 @@ export interface LoadResult {
 
 /** One autocannon run, in this process (the server under test runs in another). */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const makeBody = o.body;
+  const { body: makeBody, pathFor } = o;
   const request: autocannon.Request = { method: o.method, path: o.path, headers: o.headers };
-  if (makeBody) request.setupRequest = (req) => ({ ...req, body: makeBody() });
+  if (makeBody || pathFor)
+    request.setupRequest = (req) => ({
+      ...req,
+      ...(makeBody ? { body: makeBody() } : {}),
+      ...(pathFor ? { path: pathFor() } : {}),
+    });
   const result = await autocannon({
     url: o.url,
     connections: o.connections,

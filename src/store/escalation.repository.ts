@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
 import type { Engine } from './database.js';
 import { eventFromRow, type IncidentRepository } from './incident.repository.js';
+import { insertRows } from './insert-rows.js';
 import type { Database } from './schema.js';
 
 /** Events that someone outside may need to hear about; each becomes one outbox row. */
@@ -36,13 +37,14 @@ export class EscalationRepository {
       .map((w) => ({ incident_id: w.incidentId, due_at: w.dueAt!, order_at: Math.max(w.orderAt ?? w.dueAt!, w.dueAt!) }));
     if (clear.length) await db.deleteFrom('escalation_schedule').where('incident_id', 'in', clear).execute();
     if (set.length)
-      await db
-        .insertInto('escalation_schedule')
-        .values(set)
-        .onConflict((oc) =>
-          oc.column('incident_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at'), order_at: eb.ref('excluded.order_at') })),
-        )
-        .execute();
+      await insertRows(db, 'escalation_schedule upsert', set, (values) =>
+        db
+          .insertInto('escalation_schedule')
+          .values(values)
+          .onConflict((oc) =>
+            oc.column('incident_id').doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at'), order_at: eb.ref('excluded.order_at') })),
+          ),
+      );
   }
 
   /**
@@ -123,6 +125,12 @@ export class EscalationRepository {
         next_attempt_at: at,
         created_at: at,
       }));
-    if (rows.length) await db.insertInto('outbox').values(rows).onConflict((oc) => oc.column('idempotency_key').doNothing()).execute();
+    if (rows.length)
+      await insertRows(db, 'outbox once', rows, (values) =>
+        db
+          .insertInto('outbox')
+          .values(values)
+          .onConflict((oc) => oc.column('idempotency_key').doNothing()),
+      );
   }
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { IncidentFigures } from '../domain/incident-figures.js';
+import { insertRows } from './insert-rows.js';
 import { updateRollups } from './report-rollups.js';
 import type { Database } from './schema.js';
 
@@ -106,12 +107,11 @@ export async function saveFigures(
     const after = { incidents: part.map(figuresRow), stints: part.flatMap(stintRows) };
     await db.deleteFrom('incident_stint_figures').where('incident_id', 'in', ids).execute();
     if (before.incidents.length) await db.deleteFrom('incident_figures').where('incident_id', 'in', ids).execute();
-    await db.insertInto('incident_figures').values(after.incidents).execute();
+    await insertRows(db, 'incident_figures', after.incidents, (values) => db.insertInto('incident_figures').values(values));
     for (let j = 0; j < after.stints.length; j += chunk)
-      await db
-        .insertInto('incident_stint_figures')
-        .values(after.stints.slice(j, j + chunk))
-        .execute();
+      await insertRows(db, 'incident_stint_figures', after.stints.slice(j, j + chunk), (values) =>
+        db.insertInto('incident_stint_figures').values(values),
+      );
     await updateRollups(db, before, after);
     if (vendors) await saveVendorFigures(db, part);
   }

@@ -4,6 +4,7 @@ import type { IncidentScope } from '../domain/policy.js';
 import type { Level, Priority } from '../domain/priority.js';
 import type { Engine } from './database.js';
 import { eventHash, GENESIS } from './event-chain.js';
+import { insertRows } from './insert-rows.js';
 import type { Database, EventRow, IncidentRow } from './schema.js';
 
 export interface IncidentFilter {
@@ -62,11 +63,9 @@ export class IncidentRepository {
     const ids: number[] = [];
     const perStatement = this.engine === 'sqlite' ? 300 : 1000; // SQLite bounds the variables of a statement
     for (let i = 0; i < incidents.length; i += perStatement) {
-      const rows = await db
-        .insertInto('incidents')
-        .values(incidents.slice(i, i + perStatement).map(toRow))
-        .returning('id')
-        .execute();
+      const { rows } = await insertRows(db, 'incidents', incidents.slice(i, i + perStatement).map(toRow), (values) =>
+        db.insertInto('incidents').values(values).returning('id'),
+      );
       ids.push(...rows.map((r) => Number(r.id)).sort((a, b) => a - b));
     }
     return ids;
@@ -141,7 +140,7 @@ export class IncidentRepository {
       last.set(e.incidentId, { seq: e.seq, hash: row.hash });
       return row;
     });
-    await db.insertInto('incident_events').values(rows).execute();
+    await insertRows(db, 'incident_events', rows, (values) => db.insertInto('incident_events').values(values));
   }
 
   async events(id: number, db: Kysely<Database> = this.db): Promise<IncidentEvent[]> {

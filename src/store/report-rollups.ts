@@ -9,6 +9,7 @@
  * side by side so that they stay the same.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { insertRows } from './insert-rows.js';
 import type { Database, IncidentFiguresTable, IncidentStintFiguresTable } from './schema.js';
 
 export const DAY_MS = 86_400_000;
@@ -85,17 +86,18 @@ export async function applyDeltas(db: Kysely<Database>, table: string, deltas: M
   if (rows.length === 0) return;
   const measures = Object.keys(rows[0]!).filter((c) => !['day', 'category', 'priority', 'tier'].includes(c));
   for (let i = 0; i < rows.length; i += chunk) {
-    await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
-      .insertInto(table)
-      .values(rows.slice(i, i + chunk))
-      .onConflict((oc) =>
-        oc
-          .columns(['day', 'category', 'priority', 'tier'])
-          .doUpdateSet(
-            Object.fromEntries(measures.map((m) => [m, sql`${sql.ref(`${table}.${m}`)} + ${sql.ref(`excluded.${m}`)}`])),
-          ),
-      )
-      .execute();
+    await insertRows(db, `${table} add`, rows.slice(i, i + chunk), (values) =>
+      (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .insertInto(table)
+        .values(values)
+        .onConflict((oc) =>
+          oc
+            .columns(['day', 'category', 'priority', 'tier'])
+            .doUpdateSet(
+              Object.fromEntries(measures.map((m) => [m, sql`${sql.ref(`${table}.${m}`)} + ${sql.ref(`excluded.${m}`)}`])),
+            ),
+        ),
+    );
   }
 }
 
