@@ -18,7 +18,8 @@ const rulesOf = new WeakMap<Matrix, ConfidentialRules>();
 
 /** The confidential categories of the current matrix: what every incident read and list applies. */
 export async function currentConfidentialRules(s: Services, db: Kysely<Database> = s.store.db): Promise<ConfidentialRules> {
-  const matrix = await s.matrices.current(db);
+  // Outside a transaction (reads), the version read within the last second is enough.
+  const matrix = db === s.store.db ? await s.matrices.recent() : await s.matrices.current(db);
   if (!matrix) return new Map();
   let rules = rulesOf.get(matrix);
   if (!rules) rulesOf.set(matrix, (rules = confidentialRules(matrix)));
@@ -57,6 +58,8 @@ export async function saveMatrix(
     await s.matrices.insert(trx, latest + 1, valid, s.clock.now(), actor?.id ?? null, options.comment ?? null);
     return latest + 1;
   });
+  // Reads that ran during the transaction may have kept the version before this one.
+  s.matrices.forgetRecent();
   return matrixVersion(s, version);
 }
 

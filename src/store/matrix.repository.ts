@@ -13,6 +13,9 @@ export interface MatrixVersionInfo {
 /** Matrix versions are immutable, so a parsed version is cached for the life of the process. */
 export class MatrixRepository {
   private readonly cache = new Map<number, Matrix>();
+  /** The latest version as last read by `recent`, and when (performance.now()). */
+  private latest?: { version: number | undefined; at: number };
+  private generation = 0;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -44,6 +47,22 @@ export class MatrixRepository {
     return version === undefined ? undefined : this.get(version, db);
   }
 
+  /**
+   * The current matrix as read at most `maxAgeMs` ago, for reads outside a transaction that would
+   * otherwise ask for the latest version on every request (the scope of every incident list). A
+   * version stored through this process is seen at once; one stored by another process, within
+   * `maxAgeMs`.
+   */
+  async recent(maxAgeMs = 1000): Promise<Matrix | undefined> {
+    const now = performance.now();
+    if (this.latest && now - this.latest.at < maxAgeMs) return this.latest.version === undefined ? undefined : this.get(this.latest.version);
+    const generation = this.generation;
+    const version = await this.latestVersion();
+    // A version stored meanwhile may not be in what was just read: keep nothing then.
+    if (generation === this.generation) this.latest = { version, at: now };
+    return version === undefined ? undefined : this.get(version);
+  }
+
   async list(): Promise<MatrixVersionInfo[]> {
     const rows = await this.db
       .selectFrom('matrix_versions')
@@ -58,6 +77,12 @@ export class MatrixRepository {
     }));
   }
 
+  /** Called when a version is stored, and again once its transaction has committed. */
+  forgetRecent(): void {
+    this.generation++;
+    this.latest = undefined;
+  }
+
   async insert(
     db: Kysely<Database>,
     version: number,
@@ -66,6 +91,7 @@ export class MatrixRepository {
     createdBy: number | null,
     comment: string | null,
   ): Promise<void> {
+    this.forgetRecent();
     await db
       .insertInto('matrix_versions')
       .values({ version, definition: JSON.stringify(definition), created_at: at, created_by: createdBy, comment })

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/domain/clock.js';
 import { incidentOut } from '../../src/http/schemas.js';
+import { createServices } from '../../src/services/context.js';
+import { saveMatrix } from '../../src/services/matrix.service.js';
+import { openStore } from '../../src/store/database.js';
 import { ENGINES } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 
@@ -84,6 +88,33 @@ describe.each(ENGINES)('incident lists on %s', (engine) => {
     const after = await seen();
     expect(after).toContain(control);
     expect(after).not.toContain(breach);
+  });
+
+  it('applies the confidential categories of a matrix stored through this server at once, through another process within a second', async () => {
+    const cloud = 'cloud-service-interruption';
+    const id = await open('Mail relay down', cloud);
+    const seen = async () => ((await list(l2, 'status=open&limit=200')).body.items as Json[]).some((i) => i.id === id);
+    expect(await seen()).toBe(true);
+    const confidentialTo = async (store: (definition: Json) => Promise<unknown>, tiers: string[]) => {
+      const { version: _v, priorityTable: _p, createdAt: _c, createdBy: _b, comment: _m, ...definition } = (await t.palier.services.matrices.current())!;
+      await store({ ...definition, categories: definition.categories.map((c) => (c.key === cloud ? { ...c, confidential: { tiers, users: [] } } : c)) });
+    };
+
+    // Stored by another process (its own store and services over the same database).
+    const store = openStore(t.config.database);
+    try {
+      const elsewhere = createServices(store, systemClock);
+      await confidentialTo((d) => saveMatrix(elsewhere, null, d), ['L1']);
+    } finally {
+      await store.close();
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await seen()).toBe(false);
+
+    // Stored through this server: at once.
+    const admin = await t.user('admin');
+    await confidentialTo(async (d) => expect((await t.api('PUT', '/api/v1/matrix', { as: admin, body: d })).status).toBe(200), ['L1', 'L2']);
+    expect(await seen()).toBe(true);
   });
 
   it('writes the page as JSON, text of any kind intact, and pages with nextOffset', async () => {

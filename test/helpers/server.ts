@@ -17,6 +17,7 @@ export interface TestUser {
 export interface TestServer {
   url: string;
   palier: Palier;
+  config: Config;
   /** Creates a user of that role and signs them in over the API. */
   user(role: Role, opts?: { tiers?: string[]; email?: string; locale?: 'fr' | 'en'; vendorId?: number }): Promise<TestUser>;
   /** Calls the API; `as` signs the request with that user's token. JSON in, JSON (or text) out. */
@@ -76,6 +77,7 @@ export async function startServer(engine: EngineName, opts: { clock?: Clock; con
   return {
     url,
     palier,
+    config,
     api,
     async user(role, o = {}) {
       const email = o.email ?? `${role}${++counter}@example.test`;
