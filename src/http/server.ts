@@ -17,6 +17,7 @@ import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { escalationRoutes } from './routes/escalations.js';
 import { incidentExportRoutes } from './routes/incident-export.js';
+import { IncidentJsonCache } from './incident-json-cache.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { intakeRoutes } from './routes/intake.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -105,7 +106,9 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(oidcRoutes(services, config));
   await app.register(matrixRoutes(services));
   await app.register(incidentExportRoutes(services));
-  await app.register(incidentRoutes(services));
+  // Lists and queues share the JSON kept of each incident version they served.
+  const incidentJson = new IncidentJsonCache();
+  await app.register(incidentRoutes(services, incidentJson));
   await app.register(userRoutes(services));
   await app.register(escalationRoutes(services));
   await app.register(attachmentRoutes(services, config));
@@ -114,7 +117,7 @@ export async function buildServer(services: Services, config: Config): Promise<F
   await app.register(notificationRoutes(services, config));
   await app.register(reportRoutes(services));
   await app.register(simulationRoutes(services));
-  await app.register(queueRoutes(services));
+  await app.register(queueRoutes(services, incidentJson));
   await app.register(dashboardRoutes(services));
   await app.register(streamRoutes(services));
   await app.register(profileRoutes(services));

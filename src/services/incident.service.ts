@@ -17,7 +17,7 @@ import { actionsFor, cellOf, type Localized, type Matrix } from '../domain/matri
 import { can, incidentScope, type Actor, type Permission } from '../domain/policy.js';
 import type { Level } from '../domain/priority.js';
 import type { Transaction } from 'kysely';
-import type { IncidentFilter, IncidentSort } from '../store/incident.repository.js';
+import type { IncidentFilter, IncidentSort, IncidentVersion } from '../store/incident.repository.js';
 import type { Database } from '../store/schema.js';
 import type { Services } from './context.js';
 import { currentConfidentialRules, matrixVersion } from './matrix.service.js';
@@ -292,18 +292,30 @@ export async function listRenderedIncidents<T>(
   cache: RenderingCache<T>,
 ): Promise<T[]> {
   const scoped = await scopedFilter(s, actor, filter);
-  const versions = await s.incidents.listVersions(scoped, sort, limit, offset);
-  const cached = versions.map((v) => cache.get(v.id, v.seq));
+  const page = await s.incidents.listVersions(scoped, sort, limit, offset);
+  return (await renderPage(s, scoped, page, cache)).map((r) => r.rendered);
+}
+
+/**
+ * Renders a page of listed versions: cached renderings as they are, the others read again within
+ * the filter (changed between the two reads: the later version is shown; gone out of scope: left out).
+ */
+async function renderPage<V extends IncidentVersion, T>(
+  s: Services,
+  scoped: IncidentFilter,
+  page: V[],
+  cache: RenderingCache<T>,
+): Promise<Array<{ listed: V; rendered: T }>> {
+  const cached = page.map((v) => cache.get(v.id, v.seq));
   const fresh = await s.incidents.listByIds(
     scoped,
-    versions.filter((_, i) => cached[i] === undefined).map((v) => v.id),
+    page.filter((_, i) => cached[i] === undefined).map((v) => v.id),
   );
-  const out: T[] = [];
-  versions.forEach((v, i) => {
-    // Changed between the two reads: the later version is shown; gone out of scope: left out.
-    const incident = fresh.get(v.id);
+  const out: Array<{ listed: V; rendered: T }> = [];
+  page.forEach((listed, i) => {
+    const incident = fresh.get(listed.id);
     const rendered = cached[i] ?? (incident && cache.render(incident));
-    if (rendered !== undefined) out.push(rendered);
+    if (rendered !== undefined) out.push({ listed, rendered });
   });
   return out;
 }
@@ -313,14 +325,24 @@ async function scopedFilter(s: Services, actor: Actor, filter: IncidentFilter): 
   return { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
 }
 
-/** A tier queue for the actor: open incidents, the next target to be missed first, within their scope. */
-export async function tierQueue(
+/**
+ * A tier queue for the actor: open incidents, the next target to be missed first, within their
+ * scope, rendered through the cache as lists are, with each one's breach instant (null while paused).
+ */
+export async function renderedTierQueue<T>(
   s: Services,
   actor: Actor,
   filter: IncidentFilter,
   limit: number,
-): Promise<Array<{ incident: Incident; breachAt: number | null }>> {
-  return s.incidents.queue(await scopedFilter(s, actor, filter), limit);
+  cache: RenderingCache<T>,
+): Promise<Array<{ rendered: T; breachAt: number | null }>> {
+  const scoped = await scopedFilter(s, actor, filter);
+  const page = await s.incidents.queueVersions(scoped, limit);
+  // A paused clock has no deadline to show, whatever wake-up (a reminder) it may still have.
+  return (await renderPage(s, scoped, page, cache)).map(({ listed, rendered }) => ({
+    rendered,
+    breachAt: listed.status === 'pending' ? null : listed.breachAt,
+  }));
 }
 
 /** The dashboard's figures over the incidents the actor may see. */

@@ -38,6 +38,13 @@ export interface IncidentVersion {
   seq: number;
 }
 
+/** A place in a tier queue: the incident's version, its status and when it misses its next target. */
+export interface QueuedVersion extends IncidentVersion {
+  status: IncidentStatus;
+  /** The order instant of its escalation wake-up; null without one. */
+  breachAt: number | null;
+}
+
 /** Sort orders a client may ask for; anything else is refused before it reaches SQL. */
 export const INCIDENT_SORTS = ['priority', 'created_at', '-created_at', '-updated_at'] as const;
 export type IncidentSort = (typeof INCIDENT_SORTS)[number];
@@ -262,26 +269,23 @@ export class IncidentRepository {
   /**
    * A tier queue: open incidents matching the filter, the one whose next target is missed first on
    * top (the order of its escalation wake-up), then those without a running target (paused) by
-   * priority and age. Two index-friendly reads instead of one sort over every open incident.
+   * priority and age. Two index-friendly reads instead of one sort over every open incident. Ids and
+   * versions only, like listVersions: the incidents themselves are read by listByIds.
    */
-  async queue(filter: IncidentFilter, limit: number): Promise<Array<{ incident: Incident; breachAt: number | null }>> {
+  async queueVersions(filter: IncidentFilter, limit: number): Promise<QueuedVersion[]> {
     const timed = await this.filtered(filter)
-      .selectAll('incidents')
       .innerJoin('escalation_schedule as s', 's.incident_id', 'incidents.id')
-      .select('s.order_at as breach_at')
+      .select(['incidents.id', 'incidents.seq', 'incidents.status', 's.order_at as breach_at'])
       .orderBy('s.order_at')
       .orderBy('priority')
       .orderBy('created_at')
       .orderBy('incidents.id')
       .limit(limit)
       .execute();
-    const out: Array<{ incident: Incident; breachAt: number | null }> = timed.map((r) => ({
-      incident: fromRow(r),
-      breachAt: Number(r.breach_at),
-    }));
+    const out: QueuedVersion[] = timed.map((r) => ({ id: Number(r.id), seq: r.seq, status: r.status as IncidentStatus, breachAt: Number(r.breach_at) }));
     if (out.length < limit) {
       const untimed = await this.filtered(filter)
-        .selectAll()
+        .select(['id', 'seq', 'status'])
         .where(({ not, exists, selectFrom }) =>
           not(
             exists(selectFrom('escalation_schedule as s').select('s.incident_id').whereRef('s.incident_id', '=', 'incidents.id')),
@@ -292,7 +296,7 @@ export class IncidentRepository {
         .orderBy('id')
         .limit(limit - out.length)
         .execute();
-      for (const r of untimed) out.push({ incident: fromRow(r), breachAt: null });
+      for (const r of untimed) out.push({ id: Number(r.id), seq: r.seq, status: r.status as IncidentStatus, breachAt: null });
     }
     return out;
   }

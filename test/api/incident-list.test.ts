@@ -117,6 +117,34 @@ describe.each(ENGINES)('incident lists on %s', (engine) => {
     expect(await seen()).toBe(true);
   });
 
+  it('serves the tier queue the same way: each incident as it is now, its breach instant, none while pending', async () => {
+    const ids = [await open('Proxy refuses logins'), await open('Proxy slow'), await open('Proxy certificate expired')];
+    const queue = async () => {
+      const res = await t.api('GET', '/api/v1/queue?tier=L1&limit=200', { as: l1 });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      return (res.body.items as Json[]).filter((i) => ids.includes(i.id));
+    };
+    const before = await queue();
+    expect(before.map(({ breachAt: _b, ...rest }) => rest)).toEqual(await fresh(before.map((i) => i.id)));
+    expect(before.every((i) => typeof i.breachAt === 'string')).toBe(true);
+
+    const [acked, pended] = ids as [number, number, number];
+    expect((await t.api('POST', `/api/v1/incidents/${acked}/acknowledge`, { as: l1 })).status).toBe(200);
+    expect((await t.api('POST', `/api/v1/incidents/${pended}/acknowledge`, { as: l1 })).status).toBe(200);
+    const pend = await t.api('POST', `/api/v1/incidents/${pended}/pend`, { as: l1, body: { reason: 'requester', note: 'Which browser?' } });
+    expect(pend.status).toBe(200);
+
+    const after = await queue();
+    expect(after.map(({ breachAt: _b, ...rest }) => rest)).toEqual(await fresh(after.map((i) => i.id)));
+    expect(after.find((i) => i.id === acked)).toMatchObject({ status: 'acknowledged' });
+    expect(after.find((i) => i.id === pended)).toMatchObject({ status: 'pending', breachAt: null });
+    // Running targets first, the one missed first on top; the paused one after them.
+    const timed = after.filter((i) => i.breachAt !== null).map((i) => i.breachAt as string);
+    expect(timed).toEqual([...timed].sort());
+    expect(after.at(-1)!.id).toBe(pended);
+  });
+
   it('writes the page as JSON, text of any kind intact, and pages with nextOffset', async () => {
     const title = 'Quote " backslash \\ tag </script><b>x</b> accent é emoji 🔥 line\nbreak\ttab \u0001';
     const id = await open(title, 'software-installation-failure', 'Desc "with" \u2028 separators \u2029');

@@ -7,7 +7,7 @@ import type { Services } from '../../services/context.js';
 import { actOnIncident, COMMAND_PERMISSION, createIncident, incidentDetail, listRenderedIncidents } from '../../services/incident.service.js';
 import { INCIDENT_SORTS } from '../../store/incident.repository.js';
 import { actorOf } from '../auth.js';
-import { IncidentJsonCache } from '../incident-json-cache.js';
+import type { IncidentJsonCache } from '../incident-json-cache.js';
 import { checklistItemSchema, errorResponses, eventOut, eventSchema, idParams, incidentOut, incidentSchema, iso } from '../schemas.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -171,8 +171,7 @@ const detailSchema = incidentSchema
   })
   .meta({ id: 'IncidentDetail' });
 
-export function incidentRoutes(services: Services): FastifyPluginAsyncZod {
-  const listed = new IncidentJsonCache();
+export function incidentRoutes(services: Services, listed: IncidentJsonCache): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/api/v1/incidents',

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { OPEN_STATUSES, type IncidentStatus } from '../../domain/incident.js';
 import { PRIORITIES, type Priority } from '../../domain/priority.js';
 import type { Services } from '../../services/context.js';
-import { tierQueue } from '../../services/incident.service.js';
+import { renderedTierQueue } from '../../services/incident.service.js';
 import { actorOf } from '../auth.js';
-import { errorResponses, incidentOut, incidentSchema, iso } from '../schemas.js';
+import type { IncidentJsonCache } from '../incident-json-cache.js';
+import { errorResponses, incidentSchema, iso } from '../schemas.js';
 
 const list = (s: string | undefined) =>
   s
@@ -33,7 +34,7 @@ const queueQuery = z
   .strict();
 
 /** A tier queue: open incidents, the one that misses a target first on top, with that instant. */
-export function queueRoutes(services: Services): FastifyPluginAsyncZod {
+export function queueRoutes(services: Services, rendered: IncidentJsonCache): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/v1/queue',
@@ -55,11 +56,11 @@ export function queueRoutes(services: Services): FastifyPluginAsyncZod {
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const actor = actorOf(request);
         const q = request.query;
         const tiers = list(q.tier) ?? (actor.role === 'agent' ? actor.tiers : undefined);
-        const items = await tierQueue(
+        const items = await renderedTierQueue(
           services,
           actor,
           {
@@ -70,14 +71,11 @@ export function queueRoutes(services: Services): FastifyPluginAsyncZod {
             text: q.text?.trim() || undefined,
           },
           q.limit,
+          rendered,
         );
-        // A paused clock has no deadline to show, whatever wake-up (a reminder) it may still have.
-        return {
-          items: items.map(({ incident, breachAt }) => ({
-            ...incidentOut(incident),
-            breachAt: incident.status === 'pending' ? null : iso(breachAt),
-          })),
-        };
+        // Each incident's kept JSON object, with its breach instant added as the last field.
+        const page = items.map((i) => `${i.rendered.slice(0, -1)},"breachAt":${JSON.stringify(iso(i.breachAt))}}`);
+        return reply.type('application/json; charset=utf-8').send(`{"items":[${page.join(',')}]}` as never);
       },
     );
   };
