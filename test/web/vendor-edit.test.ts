@@ -188,6 +188,11 @@ describe.skipIf(!browserAvailable)('web app: a vendor’s page and its details',
       if (who === manager) expect(await page.getByTestId('vendor-open').textContent()).toBe('1');
       else expect(await page.getByTestId('vendor-open').count()).toBe(0);
 
+      for (const unknown of ['999999', 'abc']) {
+        await page.goto(`${t.url}/vendors/${unknown}`);
+        await page.getByRole('alert').filter({ hasText: 'Not found.' }).waitFor();
+      }
+
       const refused = await t.api('PATCH', `/api/v1/vendors/${id}`, { as: who, body: { name: 'Pirate' } });
       expectError(refused, 403, 'forbidden');
       await page.close();

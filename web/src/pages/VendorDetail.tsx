@@ -21,7 +21,15 @@ export function VendorPage() {
   const id = Number(useParams().id);
   const client = useQueryClient();
   const categoryName = useCategoryName();
-  const query = useQuery({ queryKey: ['vendors', id], queryFn: () => api<VendorDetail>('GET', `/vendors/${id}`) });
+  // An address that names no vendor is answered like an unknown one, without asking the API.
+  const query = useQuery({
+    queryKey: ['vendors', id],
+    queryFn: () =>
+      Number.isInteger(id) && id > 0
+        ? api<VendorDetail>('GET', `/vendors/${id}`)
+        : Promise.reject(new ApiError(404, 'not_found', 'not found')),
+    retry: false,
+  });
   /** The updatedAt the edit is made on: a change saved by someone else since is refused, not overwritten. */
   const [editingFrom, setEditingFrom] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
