@@ -85,7 +85,13 @@ describe.skipIf(!browserAvailable)('web app: a vendor’s page and its details',
         'Saisissez une adresse électronique, p. ex. support@fournisseur.example.',
       );
       expect(await form.getByRole('alert').textContent()).toBe('Rien n’a été enregistré : vérifiez Adresse de contact.');
-      expect(await form.getByLabel('Adresse de contact').getAttribute('aria-invalid')).toBe('true');
+      const email = form.getByLabel('Adresse de contact', { exact: true });
+      expect(await email.getAttribute('aria-invalid')).toBe('true');
+      // The message describes the field (read out with it), it does not rename it.
+      const describedBy = await email.getAttribute('aria-describedby');
+      expect(await form.locator(`[id="${describedBy}"]`).textContent()).toBe(
+        await form.getByTestId('error-email').textContent(),
+      );
       expect(await form.getByLabel('Nom', { exact: true }).inputValue()).toBe('Ne doit pas être enregistré');
 
       // A response target that is not an ISO 8601 duration (the vendor check, after the request check).

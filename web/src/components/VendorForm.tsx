@@ -120,6 +120,7 @@ export function VendorForm({
   /** aria-invalid and the message next to a field the API refused. */
   const flag = (key: Field) =>
     invalid.has(key) ? { 'aria-invalid': true, 'aria-describedby': `${id}-${key}-error` } : {};
+  // Outside the field's label, so that it describes the field rather than renaming it.
   const fieldError = (key: Field) =>
     invalid.has(key) && (
       <span className="error field-error" id={`${id}-${key}-error`} data-testid={`error-${key}`}>
@@ -148,8 +149,8 @@ export function VendorForm({
       <label>
         {t('vendors.name')}
         <input name="name" required maxLength={200} value={values.name} onChange={set('name')} {...flag('name')} />
-        {fieldError('name')}
       </label>
+      {fieldError('name')}
       <fieldset {...flag('categories')}>
         <legend>{t('vendors.categories')}</legend>
         {matrix.data?.categories.map((c) => (
@@ -172,21 +173,21 @@ export function VendorForm({
       <label>
         {t('vendors.email')}
         <input name="email" type="email" required value={values.email} onChange={set('email')} {...flag('email')} />
-        {fieldError('email')}
       </label>
+      {fieldError('email')}
       <label>
         {t('vendors.phone')}
         <input name="phone" type="tel" value={values.phone} onChange={set('phone')} {...flag('phone')} />
-        {fieldError('phone')}
       </label>
+      {fieldError('phone')}
       <label>
         {t('vendors.language')}
         <select name="locale" value={values.locale} onChange={set('locale')} {...flag('locale')}>
           <option value="fr">Français</option>
           <option value="en">English</option>
         </select>
-        {fieldError('locale')}
       </label>
+      {fieldError('locale')}
       <label>
         {t('vendors.contract')}
         <input
@@ -196,8 +197,8 @@ export function VendorForm({
           onChange={set('contractRef')}
           {...flag('contractRef')}
         />
-        {fieldError('contractRef')}
       </label>
+      {fieldError('contractRef')}
       <label>
         {t('vendors.acknowledge')}
         <input
@@ -207,13 +208,13 @@ export function VendorForm({
           onChange={set('acknowledge')}
           {...flag('acknowledge')}
         />
-        {fieldError('acknowledge')}
       </label>
+      {fieldError('acknowledge')}
       <label>
         {t('vendors.resolve')}
         <input name="resolve" placeholder="P1D" value={values.resolve} onChange={set('resolve')} {...flag('resolve')} />
-        {fieldError('resolve')}
       </label>
+      {fieldError('resolve')}
       {invalid.size > 0 ? (
         <p role="alert" className="error">
           {t('vendors.invalid', { fields: [...invalid].map((f) => t(LABELS[f])).join(', ') })}
