@@ -70,8 +70,19 @@ export async function createVendor(s: Services, input: VendorInput): Promise<Ven
   }
 }
 
-/** Changes some fields of a vendor; the rest are kept. */
-export async function updateVendor(s: Services, id: number, change: Partial<VendorFields>): Promise<Vendor> {
+const vendorChanged = (name: string) =>
+  conflict('vendor_changed', `Vendor ${name} has been changed by someone else since it was read; read it again`);
+
+/**
+ * Changes some fields of a vendor; the rest are kept. With `seenUpdatedAt` (the updatedAt the
+ * change was made on), a vendor changed since is refused rather than overwritten.
+ */
+export async function updateVendor(
+  s: Services,
+  id: number,
+  change: Partial<VendorFields>,
+  seenUpdatedAt?: number,
+): Promise<Vendor> {
   const before = await getVendor(s, id);
   const fields: VendorFields = {
     name: change.name ?? before.name,
@@ -84,13 +95,17 @@ export async function updateVendor(s: Services, id: number, change: Partial<Vend
     resolve: change.resolve !== undefined ? change.resolve : before.resolve,
     active: change.active ?? before.active,
   };
+  if (seenUpdatedAt !== undefined && seenUpdatedAt !== before.updatedAt) throw vendorChanged(before.name);
   await checkVendorFields(s, fields);
+  // Always later than the last change, so two changes within one millisecond still differ.
+  const at = Math.max(s.clock.now(), before.updatedAt + 1);
   try {
     return await s.store.db.transaction().execute(async (trx) => {
       const other = await s.vendors.byName(fields.name, trx);
       if (other && other.id !== id) throw nameTaken(fields.name);
-      const after = await s.vendors.update(trx, id, fields, s.clock.now());
-      if (!after) throw notFound(`Vendor ${id}`);
+      // The check again, in the write itself: a change committed since `before` was read is not overwritten.
+      const after = await s.vendors.update(trx, id, fields, at, seenUpdatedAt);
+      if (!after) throw seenUpdatedAt === undefined ? notFound(`Vendor ${id}`) : vendorChanged(before.name);
       if (after.name !== before.name || after.locale !== before.locale)
         await trx
           .updateTable('users')
@@ -109,6 +124,20 @@ export async function getVendor(s: Services, id: number): Promise<Vendor> {
   const vendor = await s.vendors.byId(id);
   if (!vendor) throw notFound(`Vendor ${id}`);
   return vendor;
+}
+
+/**
+ * A vendor and how many incidents are in its hands now. The count takes in confidential
+ * incidents, so only those who read the reports (where the vendor scorecard counts them too) get it.
+ */
+export async function vendorDetail(
+  s: Services,
+  actor: Actor,
+  id: number,
+): Promise<{ vendor: Vendor; openEngagements: number | null }> {
+  const vendor = await getVendor(s, id);
+  const openEngagements = can(actor, 'report.read') ? await s.vendors.openEngagements(id) : null;
+  return { vendor, openEngagements };
 }
 
 /**

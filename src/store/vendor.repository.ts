@@ -34,11 +34,20 @@ export class VendorRepository {
     return fromRow(row);
   }
 
-  async update(trx: Kysely<Database>, id: number, v: VendorFields, at: number): Promise<Vendor | undefined> {
-    const row = await trx
+  /** With `ifUpdatedAt`, only a vendor last changed at that instant is changed (undefined otherwise). */
+  async update(
+    trx: Kysely<Database>,
+    id: number,
+    v: VendorFields,
+    at: number,
+    ifUpdatedAt?: number,
+  ): Promise<Vendor | undefined> {
+    let q = trx
       .updateTable('vendors')
       .set({ ...toRow(v), updated_at: at })
-      .where('id', '=', id)
+      .where('id', '=', id);
+    if (ifUpdatedAt !== undefined) q = q.where('updated_at', '=', ifUpdatedAt);
+    const row = await q
       .returningAll()
       .executeTakeFirst();
     return row ? fromRow(row) : undefined;
@@ -52,6 +61,18 @@ export class VendorRepository {
   async byName(name: string, db: Kysely<Database> = this.db): Promise<Vendor | undefined> {
     const row = await db.selectFrom('vendors').selectAll().where('name', '=', name).executeTakeFirst();
     return row ? fromRow(row) : undefined;
+  }
+
+  /** Incidents handed to the vendor whose part is not done, and which are not resolved or closed. */
+  async openEngagements(id: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('incidents')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where('vendor_id', '=', id)
+      .where('vendor_status', 'in', ['engaged', 'acknowledged'])
+      .where('status', 'not in', ['resolved', 'closed'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async list(filter: { active?: boolean | undefined; category?: string | undefined }): Promise<Vendor[]> {

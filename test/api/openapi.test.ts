@@ -116,6 +116,14 @@ describe('the OpenAPI document', () => {
     expect(resolveRef(doc, schema.properties.title).type).toBe('string');
   });
 
+  it('documents the updatedAt a vendor change is made on, and the incidents in a vendor hands', () => {
+    const patch = resolveRef(doc, doc.paths['/api/v1/vendors/{id}'].patch.requestBody?.content?.['application/json']?.schema);
+    expect(Object.keys(patch.properties)).toEqual(expect.arrayContaining(['name', 'email', 'acknowledge', 'updatedAt']));
+    expect(patch.properties.updatedAt.description).toMatch(/409 vendor_changed/);
+    const detail = resolveRef(doc, doc.paths['/api/v1/vendors/{id}'].get.responses['200']?.content?.['application/json']?.schema);
+    expect(Object.keys(detail.properties)).toEqual(expect.arrayContaining(['name', 'updatedAt', 'openEngagements']));
+  });
+
   it('defines every schema it references', () => {
     const refs = new Set<string>();
     const walk = (node: Json) => {

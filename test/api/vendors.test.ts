@@ -79,7 +79,7 @@ describe.each(ENGINES)('vendors on %s', (engine) => {
         resolve: 'P1DT12H',
         active: true,
       });
-      expect((await t.api('GET', `/api/v1/vendors/${v.id}`, { as: l1 })).body).toEqual(v);
+      expect((await t.api('GET', `/api/v1/vendors/${v.id}`, { as: l1 })).body).toEqual({ ...v, openEngagements: null });
       const list = await t.api('GET', '/api/v1/vendors?category=network-downtime', { as: manager });
       expect(list.body.items.map((x: Json) => x.id)).toContain(v.id);
       const other = await t.api('GET', '/api/v1/vendors?category=software-installation-failure', { as: manager });
@@ -139,6 +139,119 @@ describe.each(ENGINES)('vendors on %s', (engine) => {
       expectError(await t.api('GET', '/api/v1/vendors', { as: requester }), 403, 'forbidden');
       expectError(await t.api('POST', '/api/v1/vendors', { as: manager, body: newVendor() }), 403, 'forbidden');
       expectError(await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: l1, body: { active: false } }), 403, 'forbidden');
+    });
+  });
+
+  describe('editing a vendor', () => {
+    it('changes every field at once, read back as stored; the updatedAt moves on', async () => {
+      const v = await vendor();
+      const change = {
+        name: `Fibre & Co ${v.id}`,
+        categories: ['software-installation-failure'],
+        email: 'noc@fibre.example',
+        phone: '+44 20 7946 0000',
+        locale: 'en',
+        contractRef: 'SLA-PLATINUM',
+        acknowledge: 'PT30M',
+        resolve: 'PT6H',
+        active: false,
+      };
+      const res = await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { ...change, updatedAt: v.updatedAt } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject(change);
+      expect(Date.parse(res.body.updatedAt)).toBeGreaterThan(Date.parse(v.updatedAt));
+      const read = (await t.api('GET', `/api/v1/vendors/${v.id}`, { as: admin })).body;
+      expect(read).toMatchObject({ ...change, createdAt: v.createdAt, updatedAt: res.body.updatedAt });
+      // The account its answers are recorded as follows the name and language.
+      const account = await t.palier.services.store.db
+        .selectFrom('users')
+        .select(['display_name', 'locale'])
+        .where('vendor_id', '=', v.id)
+        .where('role', '=', 'vendor')
+        .executeTakeFirstOrThrow();
+      expect(account).toEqual({ display_name: `Fibre & Co ${v.id} (vendor)`, locale: 'en' });
+    });
+
+    it('refuses a change made on an outdated read (409 vendor_changed), keeping the other change', async () => {
+      const v = await vendor();
+      const first = await t.api('PATCH', `/api/v1/vendors/${v.id}`, {
+        as: admin,
+        body: { contractRef: 'FIRST', updatedAt: v.updatedAt },
+      });
+      expect(first.status).toBe(200);
+      // Two changes made on the same read: the second one is refused, even within the same millisecond.
+      const stale = await t.api('PATCH', `/api/v1/vendors/${v.id}`, {
+        as: admin,
+        body: { contractRef: 'SECOND', updatedAt: v.updatedAt },
+      });
+      expectError(stale, 409, 'vendor_changed');
+      expect((await t.api('GET', `/api/v1/vendors/${v.id}`, { as: admin })).body).toMatchObject({
+        contractRef: 'FIRST',
+        updatedAt: first.body.updatedAt,
+      });
+      // Without updatedAt, the last write wins.
+      const blind = await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { contractRef: 'THIRD' } });
+      expect(blind.body.contractRef).toBe('THIRD');
+      expectError(
+        await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { updatedAt: blind.body.updatedAt } }),
+        400,
+        'validation_failed',
+      );
+      expectError(
+        await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { phone: null, updatedAt: 'yesterday' } }),
+        400,
+        'validation_failed',
+      );
+      expectError(
+        await t.api('PATCH', '/api/v1/vendors/999999', { as: admin, body: { phone: null, updatedAt: v.updatedAt } }),
+        404,
+        'not_found',
+      );
+    });
+
+    it('refuses a bad e-mail or duration saying which field, and changes nothing', async () => {
+      const v = await vendor();
+      const email = expectError(
+        await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { email: 'noc@', name: 'Renamed' } }),
+        400,
+        'validation_failed',
+      );
+      expect(email.details!.map((d) => d.path)).toEqual(['body.email']);
+      const duration = expectError(
+        await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: admin, body: { resolve: '4 hours', name: 'Renamed' } }),
+        400,
+        'invalid_vendor',
+      );
+      expect(duration.details!.map((d) => d.path)).toEqual(['resolve']);
+      expect((await t.api('GET', `/api/v1/vendors/${v.id}`, { as: admin })).body).toEqual({ ...v, openEngagements: 0 });
+    });
+
+    it('only administrators change a vendor: managers and agents get 403, requesters and vendor contacts too', async () => {
+      const v = await vendor();
+      const contact = await t.user('vendor', { vendorId: v.id });
+      for (const who of [manager, l1, lx, requester, contact])
+        expectError(await t.api('PATCH', `/api/v1/vendors/${v.id}`, { as: who, body: { name: 'Pirate' } }), 403, 'forbidden');
+      expectError(await t.api('GET', `/api/v1/vendors/${v.id}`, { as: contact }), 403, 'forbidden');
+      expect((await t.api('GET', `/api/v1/vendors/${v.id}`, { as: admin })).body.name).toBe(v.name);
+    });
+
+    it('counts the incidents in the vendor hands for those who read reports', async () => {
+      const v = await vendor();
+      const count = async (who: TestUser) => (await t.api('GET', `/api/v1/vendors/${v.id}`, { as: who })).body.openEngagements;
+      expect(await count(admin)).toBe(0);
+      const first = await incident({ tier: 'LX' });
+      const second = await incident({ tier: 'LX' });
+      for (const id of [first, second])
+        expect(
+          (await t.api('POST', `/api/v1/incidents/${id}/engage-vendor`, { as: lx, body: { vendorId: v.id } })).status,
+        ).toBe(200);
+      expect(await count(admin)).toBe(2);
+      expect(await count(manager)).toBe(2);
+      expect(await count(lx)).toBeNull();
+      expect(
+        (await t.api('POST', `/api/v1/incidents/${first}/vendor-done`, { as: lx, body: { note: 'Réparé' } })).status,
+      ).toBe(200);
+      expect(await count(manager)).toBe(1);
     });
   });
 

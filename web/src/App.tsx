@@ -13,6 +13,7 @@ import { SignInPage } from './pages/SignIn';
 import { TeamsPage } from './pages/Teams';
 import { UsersPage } from './pages/Users';
 import { VendorPortalPage } from './pages/Vendor';
+import { VendorPage } from './pages/VendorDetail';
 import { VendorsPage } from './pages/Vendors';
 import { SessionProvider, useSession } from './session';
 
@@ -123,6 +124,7 @@ function Shell() {
           <Route path="/teams" element={<TeamsPage />} />
           <Route path="/users" element={<UsersPage />} />
           <Route path="/vendors" element={<VendorsPage />} />
+          <Route path="/vendors/:id" element={<VendorPage />} />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
       </main>

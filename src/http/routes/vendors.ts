@@ -9,10 +9,10 @@ import type { Services } from '../../services/context.js';
 import {
   createVendor,
   engageVendor,
-  getVendor,
   openPortal,
   portalAct,
   updateVendor,
+  vendorDetail,
   type PortalView,
 } from '../../services/vendor.service.js';
 import type { Vendor } from '../../store/vendor.repository.js';
@@ -70,13 +70,27 @@ const createBody = z
   .strict();
 
 const patchBody = z
-  .object(
-    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as {
+  .object({
+    ...(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v.optional()])) as {
       [K in keyof typeof fields]: z.ZodOptional<(typeof fields)[K]>;
-    },
-  )
+    }),
+    updatedAt: z.iso
+      .datetime()
+      .optional()
+      .describe("The vendor's updatedAt this edit was made on; refused with 409 vendor_changed if it has changed since"),
+  })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+  .refine((b) => Object.keys(b).some((k) => k !== 'updatedAt'), 'nothing to change');
+
+const vendorDetailSchema = vendorSchema
+  .extend({
+    openEngagements: z
+      .number()
+      .int()
+      .nullable()
+      .describe('incidents handed to the vendor and not yet done, resolved or closed (null unless the caller reads reports)'),
+  })
+  .meta({ id: 'VendorDetail' });
 
 const vendorOut = (v: Vendor): z.infer<typeof vendorSchema> => ({
   id: v.id,
@@ -232,12 +246,15 @@ export function vendorRoutes(services: Services, portalRateLimit: number): Fasti
         config: { permission: 'vendor.read' },
         schema: {
           tags: ['vendors'],
-          summary: 'One vendor (staff)',
+          summary: 'One vendor, with how many incidents are in its hands (staff)',
           params: idParams,
-          response: { 200: vendorSchema, ...errorResponses },
+          response: { 200: vendorDetailSchema, ...errorResponses },
         },
       },
-      async (request) => vendorOut(await getVendor(services, request.params.id)),
+      async (request) => {
+        const { vendor, openEngagements } = await vendorDetail(services, actorOf(request), request.params.id);
+        return { ...vendorOut(vendor), openEngagements };
+      },
     );
 
     app.patch(
@@ -253,9 +270,10 @@ export function vendorRoutes(services: Services, portalRateLimit: number): Fasti
         },
       },
       async (request) => {
-        const b = request.body;
+        const { updatedAt, ...b } = request.body;
         const change = { ...b, ...(b.categories ? { categories: [...new Set(b.categories)] } : {}) };
-        return vendorOut(await updateVendor(services, request.params.id, change));
+        const seen = updatedAt === undefined ? undefined : Date.parse(updatedAt);
+        return vendorOut(await updateVendor(services, request.params.id, change, seen));
       },
     );
 
