@@ -35,13 +35,19 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
       target: string;
     }>;
   const deliveryRow = (incidentId: number): Locator =>
-    page.getByTestId('deliveries').getByRole('row').filter({ has: page.getByRole('link', { name: `#${incidentId}`, exact: true }) });
+    page
+      .getByTestId('deliveries')
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: `#${incidentId}`, exact: true }) });
   /** Reloads the log and waits for the delivery of that incident to show the status. */
   const expectStatus = async (incidentId: number, status: string) => {
     await expect
       .poll(async () => {
         await page.getByRole('button', { name: 'Refresh' }).click();
-        return deliveryRow(incidentId).getByTestId('delivery-status').textContent({ timeout: 1000 }).catch(() => null);
+        return deliveryRow(incidentId)
+          .getByTestId('delivery-status')
+          .textContent({ timeout: 1000 })
+          .catch(() => null);
       })
       .toBe(status);
   };
@@ -118,7 +124,9 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     await expectStatus(id, 'Sent');
     const logged = await deliveryRow(id).getByRole('cell').allTextContents();
     expect(logged.slice(2, 6)).toEqual(['SIEM', `${l.url}/siem`, 'Sent', '1']);
-    await deliveryRow(id).getByRole('link', { name: `#${id}` }).click();
+    await deliveryRow(id)
+      .getByRole('link', { name: `#${id}` })
+      .click();
     await page.waitForURL(`${t.url}/incidents/${id}`);
     await page.goBack();
     await page.getByRole('heading', { name: 'Delivery log' }).waitFor();
@@ -169,6 +177,12 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     const row = page.getByTestId(`channel-${hook!.id}`);
     await row.getByRole('button', { name: 'Edit' }).click();
     const edit = page.getByRole('form', { name: 'Edit the channel SIEM' });
+    // A new address is checked as at creation; the refusal shows in the form being edited.
+    await edit.getByLabel('Webhook URL').fill('http://192.168.1.20/hook');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await expect(edit.getByRole('alert').textContent()).resolves.toContain('This address is refused');
+    expect((await channelsByApi())[0]!.target).toBe(`${l.url}/siem`);
+    await edit.getByLabel('Webhook URL').fill(`${l.url}/siem`);
     await edit.getByLabel('Name').fill('SIEM Paris');
     await edit.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').getByText('Channel SIEM Paris saved.').waitFor();
@@ -184,7 +198,10 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     expect(await deliveryRow(failing).getByRole('cell').nth(6).textContent()).toBe('HTTP 503: down for maintenance');
     l.status = 200;
     await deliveryRow(failing).getByRole('button', { name: 'Retry' }).click();
-    await page.getByRole('status').getByText(/will be sent again shortly/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/will be sent again shortly/)
+      .waitFor();
     await t.palier.dispatcher.runOnce();
     await page.getByRole('combobox', { name: /^Status/ }).selectOption('');
     await expectStatus(failing, 'Sent');
@@ -193,7 +210,10 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     const dropped = await newIncident();
     await t.palier.dispatcher.expand(Date.now()); // its delivery is planned, not yet sent
     await row.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('status').getByText(/Channel SIEM Paris disabled/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/Channel SIEM Paris disabled/)
+      .waitFor();
     expect(await row.getByRole('cell').nth(6).textContent()).toBe('Disabled');
     await t.palier.dispatcher.runOnce();
     await expectStatus(dropped, 'Dropped');
@@ -201,7 +221,10 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     await row.getByRole('button', { name: 'Enable' }).click();
     await page.getByRole('status').getByText('Channel SIEM Paris enabled.').waitFor();
     await deliveryRow(dropped).getByRole('button', { name: 'Retry' }).click();
-    await page.getByRole('status').getByText(/will be sent again shortly/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/will be sent again shortly/)
+      .waitFor();
     await t.palier.dispatcher.runOnce();
     await expectStatus(dropped, 'Sent');
     expect(l.received.filter((r) => r.path === '/siem')).toHaveLength(4);

@@ -67,7 +67,15 @@ interface Draft {
   locale: Locale;
 }
 
-const EMPTY: Draft = { kind: 'webhook', name: '', target: '', events: ['created', 'escalated'], categories: [], tiers: [], locale: 'fr' };
+const EMPTY: Draft = {
+  kind: 'webhook',
+  name: '',
+  target: '',
+  events: ['created', 'escalated'],
+  categories: [],
+  tiers: [],
+  locale: 'fr',
+};
 const draftOf = (c: Channel): Draft => ({
   kind: c.kind,
   name: c.name,
@@ -99,15 +107,17 @@ export function NotificationsPage() {
   const [addError, setAddError] = useState<unknown>(null);
   const [editing, setEditing] = useState<{ id: number; draft: Draft } | null>(null);
   const [listError, setListError] = useState<unknown>(null);
+  const [editError, setEditError] = useState<unknown>(null);
   const [confirmDelete, setConfirmDelete] = useState<number | null>(null);
   const [done, setDone] = useState<string | null>(null);
   // A signing secret is in one API answer only: it stays on screen until the admin dismisses it.
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
   const refresh = () => client.invalidateQueries({ queryKey: ['notification-channels'] });
 
-  /** Runs a change from the list, shows its outcome, and reloads the channels. */
-  const act = async (work: () => Promise<unknown>, message: string) => {
+  /** Runs a change, shows its outcome (an error where it was asked for), and reloads the channels. */
+  const act = async (work: () => Promise<unknown>, message: string, showError = setListError) => {
     setListError(null);
+    setEditError(null);
     setDone(null);
     try {
       await work();
@@ -115,15 +125,18 @@ export function NotificationsPage() {
       await refresh();
       return true;
     } catch (err) {
-      setListError(err);
+      showError(err);
       return false;
     }
   };
   const rotate = (c: Channel) =>
-    act(async () => {
-      const res = await api<{ secret: string }>('POST', `/notification-channels/${c.id}/rotate-secret`);
-      setSecret({ name: c.name, value: res.secret });
-    }, t('notifications.rotated', { name: c.name }));
+    act(
+      async () => {
+        const res = await api<{ secret: string }>('POST', `/notification-channels/${c.id}/rotate-secret`);
+        setSecret({ name: c.name, value: res.secret });
+      },
+      t('notifications.rotated', { name: c.name }),
+    );
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
@@ -187,7 +200,14 @@ export function NotificationsPage() {
                   <td>{c.enabled ? t('notifications.enabled') : t('notifications.disabled')}</td>
                   <td>{c.kind !== 'webhook' ? '—' : c.signed ? t('notifications.yes') : t('notifications.no')}</td>
                   <td className="actions-cell">
-                    <button type="button" className="link" onClick={() => setEditing({ id: c.id, draft: draftOf(c) })}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => {
+                        setEditError(null);
+                        setEditing({ id: c.id, draft: draftOf(c) });
+                      }}
+                    >
                       {t('notifications.edit', { name: c.name })}
                     </button>{' '}
                     <button
@@ -217,7 +237,10 @@ export function NotificationsPage() {
                           className="link"
                           onClick={async () => {
                             setConfirmDelete(null);
-                            await act(() => api('DELETE', `/notification-channels/${c.id}`), t('notifications.deleted', { name: c.name }));
+                            await act(
+                              () => api('DELETE', `/notification-channels/${c.id}`),
+                              t('notifications.deleted', { name: c.name }),
+                            );
                           }}
                         >
                           {t('notifications.deleteYes')}
@@ -241,11 +264,16 @@ export function NotificationsPage() {
                         draft={editing.draft}
                         onChange={(draft) => setEditing({ id: c.id, draft })}
                         submit={t('common.save')}
+                        error={editError}
                         onCancel={() => setEditing(null)}
                         onSubmit={async (e) => {
                           e.preventDefault();
-                          if (await act(() => api('PATCH', `/notification-channels/${c.id}`, bodyOf(editing.draft)), t('notifications.saved', { name: editing.draft.name })))
-                            setEditing(null);
+                          const saved = await act(
+                            () => api('PATCH', `/notification-channels/${c.id}`, bodyOf(editing.draft)),
+                            t('notifications.saved', { name: editing.draft.name }),
+                            setEditError,
+                          );
+                          if (saved) setEditing(null);
                         }}
                       />
                     </td>
@@ -262,6 +290,7 @@ export function NotificationsPage() {
         draft={adding}
         onChange={setAdding}
         submit={t('notifications.create')}
+        creating
         error={addError}
         onSubmit={add}
       />
@@ -369,6 +398,7 @@ function ChannelForm({
   error,
   onSubmit,
   onCancel,
+  creating = false,
 }: {
   title: string;
   draft: Draft;
@@ -377,6 +407,8 @@ function ChannelForm({
   error?: unknown;
   onSubmit: (e: FormEvent) => void;
   onCancel?: () => void;
+  /** The kind is chosen when adding; a channel keeps its kind. */
+  creating?: boolean;
 }) {
   const { t, l } = useT();
   const matrix = useMatrix();
@@ -385,7 +417,7 @@ function ChannelForm({
   return (
     <form className="stack card wide" aria-label={title} onSubmit={onSubmit}>
       <h2>{title}</h2>
-      {!onCancel && (
+      {creating && (
         <label>
           {t('notifications.kind')}
           <select name="kind" value={draft.kind} onChange={(e) => set('kind', e.target.value as Kind)}>
