@@ -247,6 +247,32 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     expect(last.headers['x-palier-signature']).toBe(`sha256=${expected}`);
   });
 
+  it('pages the log and filters it by incident', async () => {
+    const log = page.getByTestId('deliveries');
+    const shownIncidents = async () => (await log.getByRole('link').allTextContents()).map((x) => Number(x.slice(1)));
+    // The channel's deliveries so far (the filter by channel is still on): four incidents, newest first.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(async () => (await shownIncidents()).length).toBe(4);
+    const earlier = await shownIncidents();
+    // Fifty more incidents, planned for the channel (not sent: the log lists pending ones too).
+    const ids: number[] = [];
+    for (let i = 0; i < 50; i++) ids.push(await newIncident());
+    while ((await t.palier.dispatcher.expand(Date.now())) > 0);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(shownIncidents).toEqual([...ids].reverse());
+    expect(await page.getByRole('button', { name: 'Newer deliveries' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Older deliveries' }).click();
+    await expect.poll(shownIncidents).toEqual(earlier);
+    expect(await page.getByRole('button', { name: 'Older deliveries' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Newer deliveries' }).click();
+    await expect.poll(async () => (await shownIncidents())[0]).toBe(ids.at(-1));
+
+    await page.getByRole('textbox', { name: 'Incident no.' }).fill(String(ids[10]));
+    await expect.poll(shownIncidents).toEqual([ids[10]]);
+    expect(await log.getByRole('row').nth(1).getByTestId('delivery-status').textContent()).toBe('Pending');
+    await page.getByRole('textbox', { name: 'Incident no.' }).fill('');
+  });
+
   it('speaks French, refusals included', async () => {
     await page.locator('header select').selectOption('fr');
     await page.getByRole('heading', { name: 'Notifications sortantes' }).waitFor();

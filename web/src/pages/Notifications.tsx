@@ -26,6 +26,8 @@ const EVENTS = [
   'vendor_done',
 ] as const;
 const DELIVERY_STATUSES = ['pending', 'sent', 'failed', 'dropped'] as const;
+/** Deliveries per page of the log. */
+const PAGE = 50;
 type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 interface Channel {
@@ -494,11 +496,27 @@ function DeliveryLog({ channels }: { channels: Channel[] }) {
   const client = useQueryClient();
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const [channel, setChannel] = useState('');
+  const [incident, setIncident] = useState('');
+  const [offset, setOffset] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const [retried, setRetried] = useState<number | null>(null);
-  const query = new URLSearchParams({ limit: '100', ...(status ? { status } : {}), ...(channel ? { channel } : {}) });
+  const incidentId = /^\d+$/.test(incident.trim()) ? incident.trim() : '';
+  const query = new URLSearchParams({
+    limit: String(PAGE),
+    offset: String(offset),
+    ...(status ? { status } : {}),
+    ...(channel ? { channel } : {}),
+    ...(incidentId ? { incident: incidentId } : {}),
+  });
+  /** A new filter starts again from the newest deliveries. */
+  const filter =
+    <V,>(set: (v: V) => void) =>
+    (v: V) => {
+      set(v);
+      setOffset(0);
+    };
   const deliveries = useQuery({
-    queryKey: ['deliveries', status, channel],
+    queryKey: ['deliveries', query.toString()],
     queryFn: () => api<{ items: Delivery[] }>('GET', `/deliveries?${query.toString()}`),
     refetchInterval: 15_000,
   });
@@ -516,7 +534,7 @@ function DeliveryLog({ channels }: { channels: Channel[] }) {
       <div className="filters row">
         <label>
           {t('common.status')}
-          <select name="status" value={status} onChange={(e) => setStatus(e.target.value as DeliveryStatus | '')}>
+          <select name="status" value={status} onChange={(e) => filter(setStatus)(e.target.value as DeliveryStatus | '')}>
             <option value="">{t('common.all')}</option>
             {DELIVERY_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -527,7 +545,7 @@ function DeliveryLog({ channels }: { channels: Channel[] }) {
         </label>
         <label>
           {t('notifications.channel')}
-          <select name="channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
+          <select name="channel" value={channel} onChange={(e) => filter(setChannel)(e.target.value)}>
             <option value="">{t('common.all')}</option>
             {channels.map((c) => (
               <option key={c.id} value={String(c.id)}>
@@ -535,6 +553,16 @@ function DeliveryLog({ channels }: { channels: Channel[] }) {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          {t('notifications.incidentNumber')}
+          <input
+            name="incident"
+            inputMode="numeric"
+            size={8}
+            value={incident}
+            onChange={(e) => filter(setIncident)(e.target.value)}
+          />
         </label>
         <button type="button" className="secondary" onClick={() => deliveries.refetch()}>
           {t('notifications.refresh')}
@@ -598,6 +626,19 @@ function DeliveryLog({ channels }: { channels: Channel[] }) {
             ))}
           </tbody>
         </table>
+      </div>
+      <div className="row">
+        <button type="button" className="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          {t('notifications.newer')}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={(deliveries.data?.items.length ?? 0) < PAGE}
+          onClick={() => setOffset(offset + PAGE)}
+        >
+          {t('notifications.older')}
+        </button>
       </div>
     </>
   );
