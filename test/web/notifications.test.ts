@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOTIFIED_EVENTS } from '../../src/store/escalation.repository.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 import { notifyConfig, startListener, type Listener } from '../notify/helpers.js';
 import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
@@ -52,6 +53,8 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
       .toBe(status);
   };
   const addForm = () => page.getByRole('form', { name: 'Add a channel' });
+  /** Waits for the page to confirm what was done. */
+  const told = (text: string | RegExp) => page.getByRole('status').getByText(text).waitFor();
   const pwned = (p: Page) => p.evaluate(() => (globalThis as unknown as { __pwned?: string }).__pwned ?? null);
 
   beforeAll(async () => {
@@ -80,6 +83,12 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     await page.getByText('No channel yet.').waitFor();
 
     const form = addForm();
+    // The form offers every event kind the server notifies, and only those.
+    const offered = await form
+      .getByRole('group', { name: 'Events' })
+      .getByRole('checkbox')
+      .evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value')));
+    expect(offered.sort()).toEqual([...NOTIFIED_EVENTS].sort());
     await form.getByLabel('Kind').selectOption('webhook');
     await form.getByLabel('Name').fill('SIEM');
     await form.getByLabel('Webhook URL').fill(`${l.url}/siem`);
@@ -157,7 +166,7 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     await form.getByLabel('Name').fill(HOSTILE);
     await form.getByLabel('Webhook URL').fill(`${l.url}/slack`);
     await form.getByRole('button', { name: 'Add the channel' }).click();
-    await page.getByRole('status').getByText(`Channel ${HOSTILE} added.`).waitFor();
+    await told(`Channel ${HOSTILE} added.`);
     const created = (await channelsByApi()).find((c) => c.name === HOSTILE)!;
     const row = page.getByTestId(`channel-${created.id}`);
     expect(await row.getByRole('cell').first().textContent()).toBe(HOSTILE);
@@ -167,7 +176,7 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     expect(await row.getByRole('button', { name: 'Rotate the secret' }).count()).toBe(0);
     await row.getByRole('button', { name: 'Delete' }).click();
     await row.getByRole('button', { name: 'Yes, delete' }).click();
-    await page.getByRole('status').getByText(`Channel ${HOSTILE} deleted.`).waitFor();
+    await told(`Channel ${HOSTILE} deleted.`);
     expect((await channelsByApi()).some((c) => c.id === created.id)).toBe(false);
     expect(await pwned(page)).toBeNull();
   });
@@ -185,7 +194,7 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     await edit.getByLabel('Webhook URL').fill(`${l.url}/siem`);
     await edit.getByLabel('Name').fill('SIEM Paris');
     await edit.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('status').getByText('Channel SIEM Paris saved.').waitFor();
+    await told('Channel SIEM Paris saved.');
     expect((await channelsByApi())[0]!.name).toBe('SIEM Paris');
 
     // The receiver is down: with one attempt allowed, the delivery fails, then is retried from the log.
@@ -198,10 +207,7 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     expect(await deliveryRow(failing).getByRole('cell').nth(6).textContent()).toBe('HTTP 503: down for maintenance');
     l.status = 200;
     await deliveryRow(failing).getByRole('button', { name: 'Retry' }).click();
-    await page
-      .getByRole('status')
-      .getByText(/will be sent again shortly/)
-      .waitFor();
+    await told(/will be sent again shortly/);
     await t.palier.dispatcher.runOnce();
     await page.getByRole('combobox', { name: /^Status/ }).selectOption('');
     await expectStatus(failing, 'Sent');
@@ -210,21 +216,15 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     const dropped = await newIncident();
     await t.palier.dispatcher.expand(Date.now()); // its delivery is planned, not yet sent
     await row.getByRole('button', { name: 'Disable' }).click();
-    await page
-      .getByRole('status')
-      .getByText(/Channel SIEM Paris disabled/)
-      .waitFor();
+    await told(/Channel SIEM Paris disabled/);
     expect(await row.getByRole('cell').nth(6).textContent()).toBe('Disabled');
     await t.palier.dispatcher.runOnce();
     await expectStatus(dropped, 'Dropped');
     expect(await deliveryRow(dropped).getByRole('cell').nth(6).textContent()).toBe('The channel was disabled or deleted');
     await row.getByRole('button', { name: 'Enable' }).click();
-    await page.getByRole('status').getByText('Channel SIEM Paris enabled.').waitFor();
+    await told('Channel SIEM Paris enabled.');
     await deliveryRow(dropped).getByRole('button', { name: 'Retry' }).click();
-    await page
-      .getByRole('status')
-      .getByText(/will be sent again shortly/)
-      .waitFor();
+    await told(/will be sent again shortly/);
     await t.palier.dispatcher.runOnce();
     await expectStatus(dropped, 'Sent');
     expect(l.received.filter((r) => r.path === '/siem')).toHaveLength(4);
@@ -266,6 +266,7 @@ describe.skipIf(!browserAvailable)('web app: outbound notifications', { timeout:
     expect(await page.getByRole('button', { name: 'Older deliveries' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Newer deliveries' }).click();
     await expect.poll(async () => (await shownIncidents())[0]).toBe(ids.at(-1));
+    await screenshot(page, '61-notifications-log');
 
     await page.getByRole('textbox', { name: 'Incident no.' }).fill(String(ids[10]));
     await expect.poll(shownIncidents).toEqual([ids[10]]);
