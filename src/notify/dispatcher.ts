@@ -543,13 +543,15 @@ function toNotified(e: IncidentEvent): NotifiedEvent {
   };
 }
 
-/** Puts a failed delivery back in line, as if new. */
+/** Puts a failed or dropped delivery back in line, as if new. */
 export async function retryDelivery(s: Services, id: number): Promise<DeliveryRow | undefined> {
+  // A dropped delivery may be sent anyway (over the hourly cap, channel enabled again): the send
+  // still checks the channel and drops warnings made stale by an acknowledgement.
   return s.store.db
     .updateTable('deliveries')
     .set({ status: 'pending', attempts: 0, next_attempt_at: s.clock.now() })
     .where('id', '=', id)
-    .where('status', '=', 'failed')
+    .where('status', 'in', ['failed', 'dropped'])
     .returningAll()
     .executeTakeFirst();
 }

@@ -244,6 +244,29 @@ describe.each(ENGINES)('outbound webhooks on %s', (engine) => {
     expect(new Set(on('/flaky').map((r) => r.headers['idempotency-key'])).size).toBe(1);
   });
 
+  it('sends a dropped delivery on retry once its channel is enabled again', async () => {
+    const hook = await channel({ name: 'Paused', kind: 'webhook', target: `${l.url}/paused`, events: ['created'] });
+    const id = await newIncident();
+    const d = t.palier.dispatcher;
+    await d.expand(Date.now());
+    await t.api('PATCH', `/api/v1/notification-channels/${hook.id}`, { as: admin, body: { enabled: false } });
+    await d.runOnce();
+    const list = await t.api('GET', `/api/v1/deliveries?incident=${id}&channel=${hook.id}`, { as: admin });
+    const [mine] = list.body.items;
+    expect(mine).toMatchObject({ status: 'dropped', lastError: 'The channel was disabled or deleted' });
+    // Retried while still disabled, it is dropped again: the send checks the channel every time.
+    expect((await t.api('POST', `/api/v1/deliveries/${mine.id}/retry`, { as: admin })).body.status).toBe('pending');
+    await d.runOnce();
+    expect(on('/paused')).toHaveLength(0);
+    await t.api('PATCH', `/api/v1/notification-channels/${hook.id}`, { as: admin, body: { enabled: true } });
+    expect((await t.api('POST', `/api/v1/deliveries/${mine.id}/retry`, { as: admin })).body.status).toBe('pending');
+    await d.runOnce();
+    expect(on('/paused')).toHaveLength(1);
+    const after = await t.api('GET', `/api/v1/deliveries?incident=${id}&channel=${hook.id}`, { as: admin });
+    expect(after.body.items[0]).toMatchObject({ id: mine.id, status: 'sent', lastError: null });
+    await t.api('DELETE', `/api/v1/notification-channels/${hook.id}`, { as: admin });
+  });
+
   it('answers bad channel and delivery requests with clear 4xx errors', async () => {
     const post = (body: Record<string, unknown>) => t.api('POST', '/api/v1/notification-channels', { as: admin, body });
     const expectCode = (res: { status: number; body: { error: { code: string } } }, status: number, code: string) => {

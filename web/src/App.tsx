@@ -6,6 +6,7 @@ import { useLiveIncidents } from './live';
 import { DashboardPage } from './pages/Dashboard';
 import { IncidentPage } from './pages/Incident';
 import { MatrixPage } from './pages/Matrix';
+import { NotificationsPage } from './pages/Notifications';
 import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
 import { ReportsPage } from './pages/Reports';
@@ -85,6 +86,7 @@ function Shell() {
             {link('/teams', t('nav.teams'), staff && organisation)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
             {link('/vendors', t('nav.vendors'), staff && organisation)}
+            {link('/notifications', t('nav.notifications'), role === 'admin')}
           </ul>
         </nav>
         <div className="who">
@@ -125,6 +127,11 @@ function Shell() {
           <Route path="/users" element={<UsersPage />} />
           <Route path="/vendors" element={<VendorsPage />} />
           <Route path="/vendors/:id" element={<VendorPage />} />
+          {/* Channels and their secrets are for administrators only; others go home. */}
+          <Route
+            path="/notifications"
+            element={role === 'admin' ? <NotificationsPage /> : <Navigate to={HOME[role]} replace />}
+          />
           <Route path="*" element={<Navigate to={HOME[role]} replace />} />
         </Routes>
       </main>

@@ -231,7 +231,7 @@ export function notificationRoutes(services: Services, config: Config): FastifyP
         config: admin,
         schema: {
           tags,
-          summary: 'Send a failed delivery again, with a fresh count of attempts',
+          summary: 'Send a failed or dropped delivery again, with a fresh count of attempts',
           params: idParams,
           response: { 200: deliverySchema, ...errorResponses },
         },
@@ -245,7 +245,7 @@ export function notificationRoutes(services: Services, config: Config): FastifyP
           .where('id', '=', request.params.id)
           .executeTakeFirst();
         if (!exists) throw notFound(`Delivery ${request.params.id}`);
-        throw conflict('not_failed', `Delivery ${request.params.id} is ${exists.status}; only failed deliveries are retried`);
+        throw conflict('not_failed', `Delivery ${request.params.id} is ${exists.status}; only failed or dropped deliveries are retried`);
       },
     );
   };
