@@ -7,7 +7,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
-import { neutraliseFormula } from './spreadsheet-safety.js';
+import { safeCells as safe } from './spreadsheet-safety.js';
 
 export type Cell = string | number | null;
 
@@ -68,8 +68,6 @@ export function incidentCells(i: Incident): Cell[] {
 export function eventCells(e: IncidentEvent): Cell[] {
   return [e.incidentId, e.seq, time(e.at), e.kind, e.actorId, e.fromTier, e.toTier, JSON.stringify(e.data)];
 }
-
-const safe = (cells: Cell[]): Cell[] => cells.map((c) => (typeof c === 'string' ? neutraliseFormula(c) : c));
 
 /** A CSV stream: the header, then every row of every batch. UTF-8 with a byte order mark. */
 export function csvStream(columns: readonly string[], batches: AsyncIterable<Cell[][]>): Readable {

@@ -14,3 +14,8 @@ export function neutraliseFormula(text: string): string {
 export function restoreFormula(text: string): string {
   return text.startsWith("'") && DANGEROUS_START.test(text.slice(1)) ? text.slice(1) : text;
 }
+
+/** A row's text cells neutralised; numbers and empty cells as they are. */
+export function safeCells<C extends string | number | null>(cells: readonly C[]): C[] {
+  return cells.map((c) => (typeof c === 'string' ? (neutraliseFormula(c) as C) : c));
+}

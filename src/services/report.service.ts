@@ -1,5 +1,7 @@
 import { forbidden } from '../domain/errors.js';
+import { bucketStartDay, trendBuckets, type TrendInterval } from '../domain/trend-buckets.js';
 import { can, incidentScope, type Actor } from '../domain/policy.js';
+import { DAY_MS } from '../store/report-rollups.js';
 import { MEDIAN_IN_MEMORY, ReportRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
 import { currentConfidentialRules, currentMatrix } from './matrix.service.js';
@@ -91,6 +93,50 @@ export async function escalationReport(s: Services, actor: Actor, f: PeriodFilte
 export async function tierTimeReport(s: Services, actor: Actor, f: PeriodFilter) {
   const [rows, order] = await Promise.all([reports(s, actor).tierTime(await scoped(s, actor, f)), matrixOrder(s)]);
   return rows.sort((a, b) => order.tier(a.tier) - order.tier(b.tier));
+}
+
+/**
+ * Figures per UTC day or ISO week of creation: the incidents opened in each bucket, how many of them
+ * are acknowledged and resolved now, and their stays' escalations and SLA targets. Read from the
+ * daily rollups (a week is the sum of its days); empty buckets are given with zeros.
+ */
+export async function trendReport(s: Services, actor: Actor, f: PeriodFilter, interval: TrendInterval) {
+  const repo = reports(s, actor);
+  const buckets = trendBuckets(f.from, f.to, interval);
+  const { incidents, stints } = await repo.daily(await scoped(s, actor, f));
+  const step = interval === 'day' ? 1 : 7;
+  const indexOf = (day: number) => (bucketStartDay(day, interval) - buckets[0]!.startDay) / step;
+  const totals = buckets.map(() => ({ incidents: {} as Record<string, number>, stints: {} as Record<string, number> }));
+  for (const [kind, byDay] of [
+    ['incidents', incidents],
+    ['stints', stints],
+  ] as const)
+    for (const [day, sums] of byDay) {
+      const into = totals[indexOf(day)]![kind];
+      for (const [name, value] of Object.entries(sums)) into[name] = (into[name] ?? 0) + value;
+    }
+  return {
+    interval,
+    buckets: buckets.map((b, i) => {
+      const { incidents: n, stints: st } = totals[i]!;
+      const v = (sums: Record<string, number>, name: string) => sums[name] ?? 0;
+      return {
+        start: new Date(b.startDay * DAY_MS).toISOString().slice(0, 10),
+        from: new Date(b.from).toISOString(),
+        to: new Date(b.to).toISOString(),
+        opened: v(n, 'opened'),
+        acknowledged: v(n, 'acknowledged'),
+        resolved: v(n, 'resolved'),
+        escalated: v(st, 'exit_hand') + v(st, 'exit_missed') + v(st, 'exit_other'),
+        escalatedByHand: v(st, 'exit_hand'),
+        escalatedAutomatically: v(st, 'exit_missed') + v(st, 'exit_other'),
+        ackMet: v(st, 'ack_met'),
+        ackMissed: v(st, 'ack_missed'),
+        resolveMet: v(st, 'resolve_met'),
+        resolveMissed: v(st, 'resolve_missed'),
+      };
+    }),
+  };
 }
 
 /** Rows in the order of the current matrix; keys it no longer has come last. */

@@ -153,13 +153,13 @@ export class ReportRepository {
   ) {}
 
   /**
-   * Sums of the measures of `kind`, grouped by some of category, priority and tier. For incident
-   * figures the tier is the incident's current one, for stints the tier of each stay.
+   * Sums of the measures of `kind`, grouped by some of category, priority, tier and UTC day of
+   * creation. For incident figures the tier is the incident's current one, for stints the tier of each stay.
    */
   private async sums(
     kind: 'incidents' | 'stints',
     f: PeriodFilter,
-    groupBy: Array<'category' | 'priority' | 'tier'>,
+    groupBy: Array<'category' | 'priority' | 'tier' | 'day'>,
   ): Promise<Array<{ key: Record<string, string>; sums: Sums }>> {
     const measures: Record<string, { sql: RawBuilder<number> }> = kind === 'incidents' ? INCIDENT_MEASURES : STINT_MEASURES;
     const names = Object.keys(measures);
@@ -174,6 +174,8 @@ export class ReportRepository {
       return out;
     };
     const group = groupBy.map((g) => sql.ref(g));
+    // The figures have no day column: the rollups' day is the UTC day of creation, worked out the same way.
+    const rawGroup = groupBy.map((g) => (g === 'day' ? sql`${sql.ref('created_at')} / ${sql.lit(DAY_MS)}` : sql.ref(g)));
     const queries: Array<Promise<Array<Record<string, unknown>>>> = [];
     const raw = (from: number, to: number) => {
       const table = kind === 'incidents' ? 'incident_figures' : 'incident_stint_figures';
@@ -181,8 +183,11 @@ export class ReportRepository {
         (this.db.selectFrom(table) as unknown as SelectQueryBuilder<Database, never, object>)
           .where(sql.ref('created_at'), '>=', from)
           .where(sql.ref('created_at'), '<', to),
-      ).select([...group, ...names.map((n) => sql<number>`sum(${measures[n]!.sql})`.as(n))] as never);
-      if (group.length) q = q.groupBy(group as never);
+      ).select([
+        ...rawGroup.map((g, i) => g.as(groupBy[i]!)),
+        ...names.map((n) => sql<number>`sum(${measures[n]!.sql})`.as(n)),
+      ] as never);
+      if (rawGroup.length) q = q.groupBy(rawGroup as never);
       queries.push(q.execute() as Promise<Array<Record<string, unknown>>>);
     };
     if (firstDay >= lastDay) raw(f.from, f.to);
@@ -429,6 +434,16 @@ export class ReportRepository {
         reached: Number(r.reached),
       })),
       handedOver: rows.reduce((sum, r) => sum + Number(r.handed_over ?? 0), 0),
+    };
+  }
+
+  /** Per UTC day of creation: the incident sums and the stint sums of the incidents opened that day. */
+  async daily(f: PeriodFilter): Promise<{ incidents: Map<number, Sums>; stints: Map<number, Sums> }> {
+    const byDay = (rows: Array<{ key: Record<string, string>; sums: Sums }>) =>
+      new Map(rows.map((r) => [Number(r.key.day), r.sums]));
+    return {
+      incidents: byDay(await this.sums('incidents', f, ['day'])),
+      stints: byDay(await this.sums('stints', f, ['day'])),
     };
   }
 

@@ -74,7 +74,7 @@ const vendorAck: IncidentCommand = { type: 'vendor_acknowledge', ticket: 'V-1' }
 const vendorDone: IncidentCommand = { type: 'vendor_done', note: 'Fixed on their side' };
 const reopen: IncidentCommand = { type: 'reopen', reason: 'Came back' };
 
-interface Scenario {
+export interface Scenario {
   name: string;
   priority: Priority;
   categories: string[];

@@ -431,6 +431,10 @@ const TABLE: Record<string, Row> = {
     expect: readers(200),
     prepare: async () => ({ path: '/api/v1/reports/tier-time?from=2020-01-01&to=2100-01-01' }),
   },
+  'GET /api/v1/reports/trend': {
+    expect: readers(200),
+    prepare: async () => ({ path: '/api/v1/reports/trend?from=2026-01-01&to=2026-03-01&interval=week' }),
+  },
   'POST /api/v1/simulations': {
     expect: readers(200),
     prepare: async (f) => {

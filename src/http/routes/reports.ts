@@ -1,11 +1,15 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { MAX_TREND_BUCKETS, TREND_INTERVALS } from '../../domain/trend-buckets.js';
+import { recordsCsv, volumeCsv } from '../../exchange/report-csv.js';
 import type { Services } from '../../services/context.js';
 import {
   escalationReport,
   slaReport,
   tierTimeReport,
   timesReport,
+  trendReport,
   vendorReport,
   volumeReport,
 } from '../../services/report.service.js';
@@ -132,6 +136,51 @@ const vendors = z
   )
   .meta({ id: 'VendorReport' });
 
+const trendBucket = z.object({
+  start: z.string().describe('The UTC day (YYYY-MM-DD), or the Monday of the ISO week'),
+  from: z.string().describe('Start of the part of the period in the bucket (the first bucket may start later than its day)'),
+  to: z.string().describe('End of that part, excluded (the last bucket may end earlier)'),
+  opened: z.number().int().describe('Incidents opened in the bucket'),
+  acknowledged: z.number().int().describe('Of those, acknowledged'),
+  resolved: z.number().int().describe('Of those, resolved or closed now'),
+  escalated: z
+    .number()
+    .int()
+    .describe('Stays of those incidents at a tier that ended in an escalation (an incident escalated twice counts twice)'),
+  escalatedByHand: z.number().int(),
+  escalatedAutomatically: z.number().int().describe('On a missed deadline, or reopened too often'),
+  ackMet: z.number().int().describe('Stays of those incidents that met their acknowledge target'),
+  ackMissed: z.number().int(),
+  resolveMet: z.number().int(),
+  resolveMissed: z.number().int(),
+});
+
+const trend = z.object({ interval: z.enum(TREND_INTERVALS), buckets: z.array(trendBucket) }).meta({ id: 'TrendReport' });
+
+const format = z
+  .enum(['json', 'csv'])
+  .default('json')
+  .describe(
+    'csv: the same figures as a CSV file to download (header row, then one row per line of the report; ' +
+      'text starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote)',
+  );
+const reportQuery = periodQuery.extend({ format });
+
+/** The report itself, or the same figures as a CSV attachment when `format=csv`. */
+function answer<T>(
+  reply: FastifyReply,
+  query: { format: string; from: string; to: string },
+  name: string,
+  data: T,
+  csv: (data: T) => string,
+) {
+  if (query.format !== 'csv') return data;
+  const file = `palier-${name}-${query.from.slice(0, 10)}-${query.to.slice(0, 10)}.csv`;
+  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}"`).send(csv(data));
+}
+
+const columns = (schema: z.ZodObject) => Object.keys(schema.shape);
+
 const DESCRIPTION =
   'Over the incidents opened in [from, to), filtered by category, priority and tier (for incident figures the current tier, ' +
   'for per-tier figures the tier of each stay). Business time runs on the calendar of the incident’s first SLA target and ' +
@@ -144,9 +193,9 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
       tags: ['reports'],
       summary,
       description: DESCRIPTION,
-      querystring: periodQuery.strict(),
+      querystring: reportQuery.strict(),
     });
-    const args = (request: { query: z.infer<typeof periodQuery> } & Parameters<typeof actorOf>[0]) =>
+    const args = (request: { query: z.infer<typeof reportQuery> } & Parameters<typeof actorOf>[0]) =>
       [services, actorOf(request), periodFilter(request.query)] as const;
 
     app.get(
@@ -158,7 +207,7 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: volume, ...errorResponses },
         },
       },
-      async (request) => volumeReport(...args(request)),
+      async (request, reply) => answer(reply, request.query, 'volume', await volumeReport(...args(request)), volumeCsv),
     );
     app.get(
       '/api/v1/reports/times',
@@ -169,7 +218,8 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: times, ...errorResponses },
         },
       },
-      async (request) => timesReport(...args(request)),
+      async (request, reply) =>
+        answer(reply, request.query, 'times', await timesReport(...args(request)), (d) => recordsCsv(columns(times), [d])),
     );
     app.get(
       '/api/v1/reports/sla',
@@ -180,7 +230,8 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: sla, ...errorResponses },
         },
       },
-      async (request) => slaReport(...args(request)),
+      async (request, reply) =>
+        answer(reply, request.query, 'sla', await slaReport(...args(request)), (d) => recordsCsv(columns(sla.element), d)),
     );
     app.get(
       '/api/v1/reports/escalations',
@@ -191,7 +242,10 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: escalations, ...errorResponses },
         },
       },
-      async (request) => escalationReport(...args(request)),
+      async (request, reply) =>
+        answer(reply, request.query, 'escalations', await escalationReport(...args(request)), (d) =>
+          recordsCsv(columns(escalations.element), d),
+        ),
     );
     app.get(
       '/api/v1/reports/vendors',
@@ -205,7 +259,10 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: vendors, ...errorResponses },
         },
       },
-      async (request) => vendorReport(...args(request)),
+      async (request, reply) =>
+        answer(reply, request.query, 'vendors', await vendorReport(...args(request)), (d) =>
+          recordsCsv(columns(vendors.element), d),
+        ),
     );
     app.get(
       '/api/v1/reports/tier-time',
@@ -216,7 +273,41 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: tierTime, ...errorResponses },
         },
       },
-      async (request) => tierTimeReport(...args(request)),
+      async (request, reply) =>
+        answer(reply, request.query, 'tier-time', await tierTimeReport(...args(request)), (d) =>
+          recordsCsv(columns(tierTime.element), d),
+        ),
+    );
+    app.get(
+      '/api/v1/reports/trend',
+      {
+        config,
+        schema: {
+          tags: ['reports'],
+          summary:
+            'Figures per day or per week: incidents opened, acknowledged, resolved, escalations and SLA targets met and missed',
+          description:
+            'Each bucket counts the incidents opened in it (by UTC day of creation, or ISO week starting on Monday, cut to [from, to)) ' +
+            'and what has become of them so far: acknowledged and resolved now, the escalations of their stays at each tier and the ' +
+            `targets those stays met or missed. Empty buckets are given with zeros. At most ${MAX_TREND_BUCKETS} buckets ` +
+            '(400 too_many_buckets beyond). Filters as in the other reports (the tier filter is the current tier for incident ' +
+            'counts, the tier of each stay for escalations and targets).',
+          querystring: reportQuery
+            .extend({
+              interval: z.enum(TREND_INTERVALS).default('day').describe('day: UTC days; week: ISO weeks (Monday to Sunday, UTC)'),
+            })
+            .strict(),
+          response: { 200: trend, ...errorResponses },
+        },
+      },
+      async (request, reply) =>
+        answer(
+          reply,
+          request.query,
+          `trend-${request.query.interval}`,
+          await trendReport(...args(request), request.query.interval),
+          (d) => recordsCsv(columns(trendBucket), d.buckets),
+        ),
     );
   };
 }
