@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
@@ -93,6 +94,75 @@ describe.skipIf(!browserAvailable)('web app: reports, charts and the escalation 
     await screenshot(page, 'reports-march');
   });
 
+  it('draws the incidents opened per day over the period, empty days at zero, and per week on request', async () => {
+    const trend = page.getByTestId('chart-trend');
+    const opened = trend.locator('[data-series="opened"] circle');
+    // 1 to 9 March: one point per day, all 23 incidents opened on Tuesday the 3rd.
+    await expect
+      .poll(() =>
+        opened.evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-bucket'), Number(c.getAttribute('data-value'))])),
+      )
+      .toEqual([
+        ['2026-03-01', 0],
+        ['2026-03-02', 0],
+        ['2026-03-03', 23],
+        ['2026-03-04', 0],
+        ['2026-03-05', 0],
+        ['2026-03-06', 0],
+        ['2026-03-07', 0],
+        ['2026-03-08', 0],
+        ['2026-03-09', 0],
+      ]);
+    // The busiest point is at the top of the plot, the empty days on the axis.
+    const ys = await opened.evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+    expect(ys[2]).toBeLessThan(ys[0]!);
+    expect(new Set(ys.filter((_, i) => i !== 2)).size).toBe(1);
+    // 19 resolved; escalations: S2 4 by hand, S3 4 on the missed deadline, S4 3 by hand; S3's 4 acknowledgements missed.
+    await expect(trend.locator('desc').textContent()).resolves.toContain(
+      '2026-03-03: Opened 23, Resolved 19, Escalations 11, Targets missed 4; 2026-03-04: Opened 0',
+    );
+
+    await page.getByRole('radio', { name: 'Week' }).check();
+    await page.waitForURL(/interval=week/);
+    // Sunday the 1st belongs to the week of Monday 23 February.
+    await expect
+      .poll(() =>
+        opened.evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-bucket'), Number(c.getAttribute('data-value'))])),
+      )
+      .toEqual([
+        ['2026-02-23', 0],
+        ['2026-03-02', 23],
+        ['2026-03-09', 0],
+      ]);
+    await screenshot(page, 'reports-trend-week');
+  });
+
+  it('downloads the trend and the other reports as CSV files', async () => {
+    const download = async (report: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`csv-${report}`).click()]);
+      return { name: file.suggestedFilename(), text: (await readFile((await file.path())!, 'utf8')).replace(/^\uFEFF/, '') };
+    };
+    const trend = await download('trend');
+    expect(trend.name).toBe('palier-trend-week-2026-03-01-2026-03-10.csv');
+    const lines = trend.text.split('\r\n');
+    expect(lines[0]).toBe(
+      'start,from,to,opened,acknowledged,resolved,escalated,escalated_by_hand,escalated_automatically,ack_met,ack_missed,resolve_met,resolve_missed',
+    );
+    expect(lines[2]).toMatch(/^2026-03-02,2026-03-02T00:00:00.000Z,2026-03-09T00:00:00.000Z,23,23,19,11,7,4,/);
+    const sla = await download('sla');
+    expect(sla.name).toBe('palier-sla-2026-03-01-2026-03-10.csv');
+    expect(sla.text.split('\r\n')[0]).toBe(
+      'tier,priority,stints,ack_met,ack_missed,ack_compliance,resolve_met,resolve_missed,resolve_compliance',
+    );
+    expect(sla.text).toContain('L1,P1,21,17,4,');
+    // Every report shown has its link, named after it for screen readers.
+    for (const report of ['volume', 'times', 'tier-time', 'escalations'])
+      await expect(page.getByTestId(`csv-${report}`).getAttribute('href')).resolves.toBe(
+        `/api/v1/reports/${report}?from=2026-03-01&to=2026-03-10&format=csv`,
+      );
+    await page.getByRole('link', { name: 'Download CSV: SLA compliance per tier and priority' }).waitFor();
+  });
+
   it('shows the category name with markup as text, and runs none of it', async () => {
     const row = page.getByTestId('escalation-heatmap').locator('tbody tr').nth(1);
     await expect(row.locator('th').textContent()).resolves.toBe(PAYLOAD);
@@ -121,6 +191,9 @@ describe.skipIf(!browserAvailable)('web app: reports, charts and the escalation 
     await page.getByLabel('Language').selectOption('fr');
     await page.getByRole('heading', { name: 'Bilan des prestataires' }).waitFor();
     await page.getByRole('heading', { name: 'Taux d’escalade par case de la matrice' }).waitFor();
+    await page.getByRole('heading', { name: 'Évolution' }).waitFor();
+    await page.getByRole('radio', { name: 'Semaine' }).waitFor();
+    await page.getByRole('link', { name: 'Télécharger en CSV : Bilan des prestataires' }).waitFor();
   });
 
   it('no page error and no dialog', () => {

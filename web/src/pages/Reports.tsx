@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, PRIORITIES, type Locale } from '../api';
-import { BarChart, type Bar } from '../components/Charts';
+import { BarChart, LineChart, type Bar } from '../components/Charts';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { formatDuration, formatIsoDuration, useT } from '../i18n';
 import { useMatrix } from '../matrix';
@@ -83,6 +83,26 @@ interface Vendor {
   resolveCompliance: Rate;
 }
 
+interface TrendBucket {
+  start: string;
+  opened: number;
+  acknowledged: number;
+  resolved: number;
+  escalated: number;
+  escalatedByHand: number;
+  escalatedAutomatically: number;
+  ackMet: number;
+  ackMissed: number;
+  resolveMet: number;
+  resolveMissed: number;
+}
+interface Trend {
+  interval: Interval;
+  buckets: TrendBucket[];
+}
+const INTERVALS = ['day', 'week'] as const;
+type Interval = (typeof INTERVALS)[number];
+
 /** A date as the browser's own calendar day, YYYY-MM-DD. */
 const day = (d: Date) =>
   `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -114,6 +134,16 @@ export function ReportsPage() {
   for (const f of FILTERS) if (current[f]) query.set(f, current[f]);
   const qs = query.toString();
   const get = <T,>(name: string) => ({ queryKey: ['reports', name, qs], queryFn: () => api<T>('GET', `/reports/${name}?${qs}`) });
+  const interval: Interval = params.get('interval') === 'week' ? 'week' : 'day';
+  const trend = useQuery({
+    queryKey: ['reports', 'trend', qs, interval],
+    queryFn: () => api<Trend>('GET', `/reports/trend?${qs}&interval=${interval}`),
+  });
+  const setInterval = (next: Interval) => {
+    const p = new URLSearchParams(params);
+    p.set('interval', next);
+    setParams(p);
+  };
   const volume = useQuery(get<Volume>('volume'));
   const times = useQuery(get<Times>('times'));
   const sla = useQuery(get<Sla[]>('sla'));
@@ -125,6 +155,7 @@ export function ReportsPage() {
     e.preventDefault();
     const next = new URLSearchParams({ from: draft.from, to: draft.to });
     for (const f of FILTERS) if (draft[f]) next.set(f, draft[f]);
+    if (params.get('interval')) next.set('interval', interval);
     setParams(next);
   };
   const pct = (r: Rate) =>
@@ -184,48 +215,55 @@ export function ReportsPage() {
       </form>
       <p className="muted">{t('reports.period', { from: current.from, to: current.to })}</p>
       <ErrorMessage error={error} />
-      {volume.data && <VolumeSection v={volume.data} pct={pct} />}
-      {times.data && <TimesSection times={times.data} dur={dur} />}
+      {volume.data && <VolumeSection v={volume.data} pct={pct} qs={qs} />}
+      <TrendSection trend={trend} interval={interval} onInterval={setInterval} qs={qs} />
+      {times.data && <TimesSection times={times.data} dur={dur} qs={qs} />}
       {sla.data && (
-        <BarChart
-          title={t('reports.sla')}
-          testId="chart-sla"
-          max={1}
-          bars={sla.data.flatMap((r): Bar[] => [
-            {
-              group: `${r.tier} ${r.priority}`,
-              label: t('reports.slaAck'),
-              value: r.ackCompliance,
-              text: `${pct(r.ackCompliance)} (${t('reports.slaCell', { met: r.ackMet, missed: r.ackMissed })})`,
-              tone: 'a',
-            },
-            {
-              group: `${r.tier} ${r.priority}`,
-              label: t('reports.slaResolve'),
-              value: r.resolveCompliance,
-              text: `${pct(r.resolveCompliance)} (${t('reports.slaCell', { met: r.resolveMet, missed: r.resolveMissed })})`,
-              tone: 'b',
-            },
-          ])}
-        />
+        <>
+          <BarChart
+            title={t('reports.sla')}
+            testId="chart-sla"
+            max={1}
+            bars={sla.data.flatMap((r): Bar[] => [
+              {
+                group: `${r.tier} ${r.priority}`,
+                label: t('reports.slaAck'),
+                value: r.ackCompliance,
+                text: `${pct(r.ackCompliance)} (${t('reports.slaCell', { met: r.ackMet, missed: r.ackMissed })})`,
+                tone: 'a',
+              },
+              {
+                group: `${r.tier} ${r.priority}`,
+                label: t('reports.slaResolve'),
+                value: r.resolveCompliance,
+                text: `${pct(r.resolveCompliance)} (${t('reports.slaCell', { met: r.resolveMet, missed: r.resolveMissed })})`,
+                tone: 'b',
+              },
+            ])}
+          />
+          <CsvLink report="sla" qs={qs} title={t('reports.sla')} />
+        </>
       )}
       {tierTime.data && (
-        <BarChart
-          title={t('reports.tierTime')}
-          testId="chart-tier-time"
-          bars={tierTime.data.flatMap((r): Bar[] => [
-            {
-              group: r.tier,
-              label: t('reports.wall'),
-              value: r.wallMeanMs,
-              text: `${dur(r.wallMeanMs)} (${t('reports.tierTimeText', { completed: r.completed })})`,
-              tone: 'a',
-            },
-            { group: r.tier, label: t('reports.business'), value: r.businessMeanMs, text: dur(r.businessMeanMs), tone: 'b' },
-          ])}
-        />
+        <>
+          <BarChart
+            title={t('reports.tierTime')}
+            testId="chart-tier-time"
+            bars={tierTime.data.flatMap((r): Bar[] => [
+              {
+                group: r.tier,
+                label: t('reports.wall'),
+                value: r.wallMeanMs,
+                text: `${dur(r.wallMeanMs)} (${t('reports.tierTimeText', { completed: r.completed })})`,
+                tone: 'a',
+              },
+              { group: r.tier, label: t('reports.business'), value: r.businessMeanMs, text: dur(r.businessMeanMs), tone: 'b' },
+            ])}
+          />
+          <CsvLink report="tier-time" qs={qs} title={t('reports.tierTime')} />
+        </>
       )}
-      {escalations.data && m && <HeatMap rows={escalations.data} matrix={m} pct={pct} />}
+      {escalations.data && m && <HeatMap rows={escalations.data} matrix={m} pct={pct} qs={qs} />}
       {vendors.data && (
         <VendorSection
           vendors={vendors.data}
@@ -233,13 +271,85 @@ export function ReportsPage() {
           pct={pct}
           dur={dur}
           locale={locale}
+          qs={qs}
         />
       )}
     </section>
   );
 }
 
-function VolumeSection({ v, pct }: { v: Volume; pct: (r: Rate) => string }) {
+/** The same figures as a CSV file, from the API (format=csv), for the report's own period and filters. */
+function CsvLink({ report, qs, title }: { report: string; qs: string; title: string }) {
+  const { t } = useT();
+  return (
+    <p className="no-print">
+      <a
+        href={`/api/v1/reports/${report}?${qs}&format=csv`}
+        download
+        data-testid={`csv-${report}`}
+        aria-label={t('reports.csvOf', { report: title })}
+      >
+        {t('reports.csv')}
+      </a>
+    </p>
+  );
+}
+
+/** Incidents opened per day or week, with what became of them: the trend over the period. */
+function TrendSection({
+  trend,
+  interval,
+  onInterval,
+  qs,
+}: {
+  trend: ReturnType<typeof useQuery<Trend>>;
+  interval: Interval;
+  onInterval: (i: Interval) => void;
+  qs: string;
+}) {
+  const { t } = useT();
+  const buckets = trend.data?.buckets ?? [];
+  const of = (pick: (b: TrendBucket) => number) => buckets.map(pick);
+  return (
+    <>
+      <h2 id="trend-title">{t('reports.trend')}</h2>
+      <p className="muted">{t('reports.trendNote')}</p>
+      <div className="report-tools no-print">
+        <fieldset>
+          <legend>{t('reports.interval')}</legend>
+          {INTERVALS.map((i) => (
+            <label key={i} className="radio">
+              <input type="radio" name="interval" checked={interval === i} onChange={() => onInterval(i)} />
+              {t(i === 'day' ? 'reports.perDay' : 'reports.perWeek')}
+            </label>
+          ))}
+        </fieldset>
+        <CsvLink report="trend" qs={`${qs}&interval=${interval}`} title={t('reports.trend')} />
+      </div>
+      <ErrorMessage error={trend.error} />
+      {trend.data && (
+        <LineChart
+          title={t(interval === 'day' ? 'reports.trendDaily' : 'reports.trendWeekly')}
+          testId="chart-trend"
+          labels={buckets.map((b) => b.start)}
+          series={[
+            { key: 'opened', label: t('reports.opened'), values: of((b) => b.opened), tone: 'a' },
+            { key: 'resolved', label: t('reports.resolved'), values: of((b) => b.resolved), tone: 'c' },
+            { key: 'escalated', label: t('reports.escalated'), values: of((b) => b.escalated), tone: 'b' },
+            {
+              key: 'missed',
+              label: t('reports.targetsMissed'),
+              values: of((b) => b.ackMissed + b.resolveMissed),
+              tone: 'd',
+            },
+          ]}
+        />
+      )}
+    </>
+  );
+}
+
+function VolumeSection({ v, pct, qs }: { v: Volume; pct: (r: Rate) => string; qs: string }) {
   const { t } = useT();
   return (
     <>
@@ -284,11 +394,12 @@ function VolumeSection({ v, pct }: { v: Volume; pct: (r: Rate) => string }) {
           ]}
         />
       )}
+      <CsvLink report="volume" qs={qs} title={t('reports.volume')} />
     </>
   );
 }
 
-function TimesSection({ times, dur }: { times: Times; dur: (ms: number | null) => string }) {
+function TimesSection({ times, dur, qs }: { times: Times; dur: (ms: number | null) => string; qs: string }) {
   const { t } = useT();
   const bar = (label: string, wall: number | null, business: number | null): Bar[] => [
     { group: label, label: t('reports.wall'), value: wall, text: dur(wall), tone: 'a' },
@@ -316,6 +427,7 @@ function TimesSection({ times, dur }: { times: Times; dur: (ms: number | null) =
           ]}
         />
       </div>
+      <CsvLink report="times" qs={qs} title={t('reports.times')} />
     </>
   );
 }
@@ -325,10 +437,12 @@ function HeatMap({
   rows,
   matrix,
   pct,
+  qs,
 }: {
   rows: Escalation[];
   matrix: NonNullable<ReturnType<typeof useMatrix>['data']>;
   pct: (r: Rate) => string;
+  qs: string;
 }) {
   const { t, l } = useT();
   // Categories the current matrix no longer has still show, under their key.
@@ -385,6 +499,7 @@ function HeatMap({
           </tbody>
         </table>
       </div>
+      <CsvLink report="escalations" qs={qs} title={t('reports.heat')} />
     </>
   );
 }
@@ -395,12 +510,14 @@ function VendorSection({
   pct,
   dur,
   locale,
+  qs,
 }: {
   vendors: Vendor[];
   top: string;
   pct: (r: Rate) => string;
   dur: (ms: number | null) => string;
   locale: Locale;
+  qs: string;
 }) {
   const { t } = useT();
   const target = (iso: string | null) => (iso ? t('reports.target', { target: formatIsoDuration(iso, locale) }) : '');
@@ -468,6 +585,7 @@ function VendorSection({
               },
             ])}
           />
+          <CsvLink report="vendors" qs={qs} title={t('reports.vendors')} />
         </>
       )}
     </>
