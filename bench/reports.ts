@@ -33,6 +33,7 @@ import {
   slaReport,
   tierTimeReport,
   timesReport,
+  trendReport,
   vendorReport,
   volumeReport,
 } from '../src/services/report.service.js';
@@ -284,6 +285,8 @@ const REPORTS = {
   escalations: escalationReport,
   'tier-time': tierTimeReport,
   vendors: vendorReport,
+  // Per week: per day, the whole history would pass the limit of buckets.
+  trend: (...args: Parameters<typeof volumeReport>) => trendReport(...args, 'week'),
 };
 
 async function measure(fn: () => Promise<unknown>): Promise<{ median: number; max: number; min: number }> {
