@@ -16,6 +16,8 @@ export interface ReportContext {
   priority?: string[] | undefined;
   /** When the file was made (ms since the epoch). */
   generatedAt: number;
+  /** Category names in the reader's language, by key (reports and filters give keys). */
+  categoryNames?: Record<string, string>;
 }
 
 const WORDS = {
@@ -64,11 +66,12 @@ function target(iso: string, lang: Lang): string {
   return [m[1] && `${m[1]} ${WORDS[lang].day}`, m[2] && `${m[2]} h`, m[3] && `${m[3]} min`].filter(Boolean).join(' ');
 }
 
-function show(kind: ColumnKind, cell: Cell, lang: Lang, key: string): string {
+function show(kind: ColumnKind, cell: Cell, lang: Lang, key: string, names: Record<string, string>): string {
   if (cell === null) return '–';
   if (typeof cell === 'string') {
     if (kind === 'instant') return instant(Date.parse(cell));
     if (kind === 'target') return target(cell, lang);
+    if (key === 'category') return names[cell] ?? cell;
     return key === 'figure' ? label(cell, lang) : cell;
   }
   if (kind === 'rate') return printable(new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 }).format(cell));
@@ -80,6 +83,7 @@ const TONES = ['#1f5fae', '#2e8b57', '#c46a00', '#b3261e'];
 
 export function reportToPdf(table: ReportTable, context: ReportContext, lang: Lang): Promise<Buffer> {
   const words = WORDS[lang];
+  const names = context.categoryNames ?? {};
   const title = table.title[lang];
   const doc = new PDFDocument({
     size: 'A4',
@@ -106,7 +110,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
   const colon = lang === 'fr' ? '\u00a0:' : ':';
   const filters = (['category', 'tier', 'priority'] as const)
     .filter((f) => context[f]?.length)
-    .map((f) => `${label(f, lang)}${colon} ${context[f]!.join(', ')}`);
+    .map((f) => `${label(f, lang)}${colon} ${context[f]!.map((k) => (f === 'category' && names[k]) || k).join(', ')}`);
   doc.text(filters.length ? `${words.filters}${colon} ${filters.join(' ; ')}` : words.noFilter, { width: usable });
   doc
     .fillColor('#555555')
@@ -160,7 +164,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
     .map((c, i) => ({ ...c, i }))
     // The trend's buckets are named by their start; from and to are in the workbook.
     .filter((c) => !(table.name.startsWith('trend') && (c.key === 'from' || c.key === 'to')));
-  const text = (row: Cell[], i: number) => show(cellKind(table, row, i), row[i] ?? null, lang, table.columns[i]!.key);
+  const text = (row: Cell[], i: number) => show(cellKind(table, row, i), row[i] ?? null, lang, table.columns[i]!.key, names);
   const isNumber = (i: number) => !['text', 'day', 'instant', 'target'].includes(table.columns[i]!.kind);
 
   if (table.name.startsWith('trend')) y = drawTrendChart(doc, table, { left, y, width: usable, lang }) + 12;

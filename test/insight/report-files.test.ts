@@ -205,20 +205,31 @@ describe.each(ENGINES)('report files (XLSX and PDF) on %s', (engine) => {
     expect(en.disposition).toBe('attachment; filename="palier-trend-day-2026-03-02-2026-03-07.pdf"');
     const english = pdfText('trend-en.pdf', en.data);
     expect(english).toContain('Incidents per day');
-    expect(english).toContain(`Filters: Category: ${NETWORK}`);
+    // Categories by their name in the reader's language.
+    expect(english).toContain('Filters: Category: Network downtime');
     // The legend of the chart, then the table: Monday's two network incidents, Thursday's two.
     expect(english).toContain('Opened Resolved Escalated Targets missed');
     expect(english).toMatch(/2026-03-02 2 2 2 0 0 0 2 0 2 0/);
     expect(english).toMatch(/2026-03-05 2 2 0 0 0 0 2 0 0 0/);
     const french_ = pdfText('trend-fr.pdf', (await file(`/api/v1/reports/trend?${query}&interval=week`, french)).data);
     expect(french_).toContain('Évolution par semaine');
-    expect(french_).toContain(`Filtres : Catégorie : ${NETWORK}`);
+    expect(french_).toContain('Filtres : Catégorie : Temps d’arrêt du réseau');
     expect(french_).toContain('Ouverts Résolus Escaladés Objectifs manqués');
     expect(french_).toMatch(/2026-03-02 4 4 2 0 0 0 4 0 2 0/);
     // The chart is drawn: rendered, the page has the blue of the opened line (#1f5fae), which nothing else uses.
     const page = join(dir, 'trend-en');
     execFileSync('pdftoppm', ['-r', '50', '-singlefile', join(dir, 'trend-en.pdf'), page]);
     expect(bluePixels(readFileSync(`${page}.ppm`))).toBeGreaterThan(50);
+  });
+
+  it.runIf(poppler)('prints the escalation rates per category by name', async () => {
+    const text = pdfText(
+      'escalations.pdf',
+      (await file('/api/v1/reports/escalations?from=2026-03-02&to=2026-03-09&format=pdf')).data,
+    );
+    expect(text).toContain('Escalation rate per matrix cell');
+    // C, software, left L1 by hand: 1 stay, escalated, by hand.
+    expect(text).toMatch(/Software installation failure L1 1 1 1 0 0 0 100% 100% 0%/);
   });
 
   it.runIf(poppler)('prints the vendor scorecard with a long formula-like name wrapped, not run over', async () => {

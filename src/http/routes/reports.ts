@@ -16,6 +16,7 @@ import {
   vendorReport,
   volumeReport,
 } from '../../services/report.service.js';
+import { currentMatrix } from '../../services/matrix.service.js';
 import { actorOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { periodFilter, periodQuery } from './period.js';
@@ -200,7 +201,8 @@ function answerWith(services: Services) {
     if (query.format === 'csv') return reply.send(reportToCsv(table(data)));
     const language = query.lang ?? (await services.users.byId(actorOf(request).id))?.locale ?? 'fr';
     if (query.format === 'xlsx') return reply.send(await reportToXlsx(table(data), language));
-    return reply.send(await reportToPdf(table(data), { ...query, generatedAt: services.clock.now() }, language));
+    const categoryNames = Object.fromEntries((await currentMatrix(services)).categories.map((c) => [c.key, c.name[language]]));
+    return reply.send(await reportToPdf(table(data), { ...query, generatedAt: services.clock.now(), categoryNames }, language));
   };
 }
 
