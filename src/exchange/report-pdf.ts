@@ -130,6 +130,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
 
   /** A table whose header row comes back on each new page; numbers aligned right. */
   const drawTable = (header: string[], rows: string[][], widths: number[], numeric: boolean[]) => {
+    const tableWidth = widths.reduce((a, b) => a + b, 0);
     const drawRow = (cells: string[], bold: boolean) => {
       const h = rowHeight(cells, widths, bold);
       if (y + h > bottom) {
@@ -137,7 +138,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
         y = top;
         if (!bold) drawRow(header, true);
       }
-      if (bold) doc.rect(left, y, usable, h).fillColor('#e8eef7').fill();
+      if (bold) doc.rect(left, y, tableWidth, h).fillColor('#e8eef7').fill();
       let x = left;
       cells.forEach((c, i) => {
         doc
@@ -151,7 +152,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
         .lineWidth(0.4)
         .strokeColor('#999999')
         .moveTo(left, y + h)
-        .lineTo(left + usable, y + h)
+        .lineTo(left + tableWidth, y + h)
         .stroke();
       y += h;
     };
@@ -180,7 +181,8 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
     for (let start = 0; start < table.rows.length; start += perTable) {
       const records = table.rows.slice(start, start + perTable);
       const first = Math.min(220, usable / 3);
-      const widths = [first, ...records.map(() => (usable - first) / records.length)];
+      // Figures need little room: a lone record (the times) does not stretch over the page.
+      const widths = [first, ...records.map(() => Math.min(170, (usable - first) / records.length))];
       drawTable(
         [
           label(nameColumn ? nameColumn.key : 'figure', lang),
