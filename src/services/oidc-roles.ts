@@ -33,7 +33,10 @@ export function parseRoleMap(text: string): { map: RoleMapping[] } | { problems:
     const eq = entry.lastIndexOf('=');
     if (eq < 0) return problems.push(`${where}: expected GROUP=ROLE, e.g. palier-admins=admin or helpdesk=agent:L1`);
     const group = entry.slice(0, eq).trim();
-    const [roleText = '', tierText, ...extra] = entry.slice(eq + 1).split(':').map((p) => p.trim());
+    const [roleText = '', tierText, ...extra] = entry
+      .slice(eq + 1)
+      .split(':')
+      .map((p) => p.trim());
     if (!group) return problems.push(`${where}: the group name is empty`);
     if (!(MAPPABLE_ROLES as readonly string[]).includes(roleText))
       return problems.push(`${where}: unknown role "${roleText}", expected one of ${MAPPABLE_ROLES.join(', ')}`);

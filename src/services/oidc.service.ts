@@ -169,8 +169,11 @@ export class OidcSignIn {
       });
       const idToken = tokens.claims()!;
       claims = { ...idToken };
-      // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo.
-      if (typeof idToken.email !== 'string' || idToken.email_verified === undefined) {
+      // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo;
+      // some give groups there only.
+      const groupsElsewhere =
+        this.settings.roleSync && readGroups(idToken, this.settings.roleSync.groupsClaim).state === 'missing';
+      if (typeof idToken.email !== 'string' || idToken.email_verified === undefined || groupsElsewhere) {
         const info = await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub);
         // The address and its verification flag always come as a pair from one source.
         const source = typeof info.email === 'string' ? info : idToken;
@@ -199,8 +202,7 @@ export class OidcSignIn {
         throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: found.id });
       const { passwordHash: _omit, ...user } = found;
       if (!access) return { user, created: false, subject };
-      this.refuseUnmapped(access, subject, email);
-      return { ...(await this.syncRole(user, access)), created: false, subject };
+      return { ...(await this.syncRole(user, access, subject)), created: false, subject };
     }
     if (this.settings.autoCreate !== 'requester')
       throw new OidcSignInError('sso_unknown_user', 'No Palier account has this e-mail address', { subject, email });
@@ -237,7 +239,11 @@ export class OidcSignIn {
     };
   }
 
-  private refuseUnmapped(access: MappedSignIn, subject: string, email: string): asserts access is MappedSignIn & { role: MappableRole } {
+  private refuseUnmapped(
+    access: MappedSignIn,
+    subject: string,
+    email: string,
+  ): asserts access is MappedSignIn & { role: MappableRole } {
     if (access.role === null)
       throw new OidcSignInError('sso_no_role', 'None of the groups the identity provider gives maps to a Palier role', {
         subject,
@@ -247,15 +253,17 @@ export class OidcSignIn {
   }
 
   /**
-   * Sets a known user's role and tiers to what their groups give. Vendor contacts are left alone, and
-   * so is everyone when the provider left the groups out (Entra ID overage); the last active
-   * administrator keeps the role (the same rule as in the users page).
+   * Sets a known user's role and tiers to what their groups give (or refuses them when nothing is
+   * mapped and the fallback says so). Vendor contacts are left alone, and so is everyone when the
+   * provider left the groups out (Entra ID overage); the last active administrator keeps the role
+   * (the same rule as in the users page).
    */
-  private async syncRole(user: User, access: MappedSignIn & { role: MappableRole }): Promise<{ user: User; sync: RoleSyncOutcome }> {
+  private async syncRole(user: User, access: MappedSignIn, subject: string): Promise<{ user: User; sync: RoleSyncOutcome }> {
     const from = { role: user.role, tiers: user.tiers };
     const unchanged = (kept?: RoleSyncOutcome['kept']) => ({ user, sync: { ...access.outcome, from, to: from, kept } });
     if (user.role === 'vendor') return unchanged('vendor_contact');
     if (access.outcome.groupsClaim === 'overage') return unchanged('groups_overage');
+    this.refuseUnmapped(access, subject, user.email);
     if (user.role === access.role && sameSet(user.tiers, access.tiers)) return unchanged();
     try {
       const { after } = await changeUser(this.services, IDENTITY_PROVIDER, user.id, { role: access.role, tiers: access.tiers });

@@ -73,8 +73,12 @@ function openTransaction(services: Services, sealed: string | undefined): OidcTr
 function logRoleSync(request: FastifyRequest, userId: number, subject: string, sync: RoleSyncOutcome, created: boolean) {
   const who = { userId, targetId: userId, via: 'oidc', subject, groups: sync.groups, groupsClaim: sync.groupsClaim };
   if (sync.ignoredTiers.length)
-    request.log.warn({ oidc: { ...who, ignoredTiers: sync.ignoredTiers } }, 'single sign-on: PALIER_OIDC_ROLE_MAP names tiers the matrix does not have; ignored');
-  if (sync.kept) logSecurity(request, 'role_sync_kept', { ...who, reason: sync.kept, role: sync.from.role, tiers: sync.from.tiers });
+    request.log.warn(
+      { oidc: { ...who, ignoredTiers: sync.ignoredTiers } },
+      'single sign-on: PALIER_OIDC_ROLE_MAP names tiers the matrix does not have; ignored',
+    );
+  if (sync.kept)
+    logSecurity(request, 'role_sync_kept', { ...who, reason: sync.kept, role: sync.from.role, tiers: sync.from.tiers });
   else if (!created && (sync.from.role !== sync.to.role || sync.from.tiers.join() !== sync.to.tiers.join()))
     logSecurity(request, 'role_changed', { ...who, from: sync.from, to: sync.to });
 }
@@ -176,7 +180,8 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         for (const [key, value] of Object.entries(request.query)) if (value !== undefined) query.set(key, value);
         try {
           const { user, created, subject, sync } = await signIn.finish(query, transaction);
-          if (created) logSecurity(request, 'user_created', { userId: user.id, role: user.role, tiers: user.tiers, via: 'oidc', subject });
+          if (created)
+            logSecurity(request, 'user_created', { userId: user.id, role: user.role, tiers: user.tiers, via: 'oidc', subject });
           if (sync) logRoleSync(request, user.id, subject, sync, created);
           const session = await issueTokenFor(services, user, 'session', SESSION_TTL_MS);
           await startBrowserSession(services, config, request, reply, session.token, session.expiresAt);
