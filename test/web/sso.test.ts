@@ -115,6 +115,19 @@ describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 
     expect(seen.errors).toEqual([]);
   });
 
+  it('says in both languages when the provider groups give no access to Palier', async () => {
+    const { page, seen } = await newPage();
+    await page.goto(`${t.url}/signin?error=sso_no_role`);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Aucun de vos groupes chez le fournisseur d’identité ne donne accès à Palier. Contactez votre administrateur.',
+    );
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'None of your groups at the identity provider gives access to Palier. Ask your administrator.',
+    );
+    expect(seen.errors).toEqual([]);
+  });
+
   it('shows no single sign-on button where no identity provider is configured', async () => {
     const { page } = await newPage();
     const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/oidc'));
