@@ -18,6 +18,9 @@ export interface ProviderAccount {
   name: string;
   /** Given with the profile scope, as a list or, as some providers do, one string. */
   groups?: string[] | string;
+  /** Distributed claims: what Entra ID sends instead of the groups of someone in too many. */
+  _claim_names?: Record<string, string>;
+  _claim_sources?: Record<string, { endpoint: string }>;
 }
 
 /** A free TCP port on 127.0.0.1, for a server whose address must be known before it starts. */

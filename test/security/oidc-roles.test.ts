@@ -169,6 +169,21 @@ describe.each(ENGINES)('Roles and tiers from identity provider groups on %s', (e
     });
   }, 30_000);
 
+  it('leaves the role alone when the provider sends the groups elsewhere (Entra ID overage)', async () => {
+    const yann = await t.user('agent', { email: 'yann@example.test', tiers: ['L2'] });
+    idp.accounts.set('yann-sub', {
+      email: 'yann@example.test',
+      email_verified: true,
+      name: 'Yann',
+      _claim_names: { groups: 'src1' },
+      _claim_sources: { src1: { endpoint: 'https://graph.microsoft.com/v1.0/users/yann/getMemberObjects' } },
+    });
+    const journey = await signInThrough(t.url, idp, 'yann-sub');
+    expect(journey.location, journey.visited.join('\n')).toBe('/');
+    expect(await t.palier.services.users.byId(yann.id)).toMatchObject({ role: 'agent', tiers: ['L2'] });
+    expect(roleLines(yann.id, 'role_sync_kept').at(-1)).toMatchObject({ reason: 'groups_overage', groupsClaim: 'overage' });
+  }, 30_000);
+
   it('never demotes the last active administrator: keeps the role and logs why', async () => {
     const sam = await t.user('admin', { email: 'sam@example.test' });
     // Sam becomes the only active administrator.
