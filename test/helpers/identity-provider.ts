@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer } from 'node:net';
 import Provider from 'oidc-provider';
 import { expect } from 'vitest';
+import type { OidcConfig } from '../../src/config.js';
 
 export const CLIENT_ID = 'palier';
 export const CLIENT_SECRET = 'a-client-secret-of-the-palier-instance-0123456789';
@@ -42,6 +43,18 @@ export interface IdentityProvider {
   issuer: string;
   accounts: Map<string, ProviderAccount>;
   close(): Promise<void>;
+}
+
+/** Palier's single sign-on settings for this provider's registered client. */
+export function oidcSettings(idp: IdentityProvider, more: Partial<OidcConfig> = {}): OidcConfig {
+  return {
+    issuer: idp.issuer,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    scopes: 'openid email profile',
+    autoCreate: 'off',
+    ...more,
+  };
 }
 
 /**

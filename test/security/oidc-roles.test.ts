@@ -8,9 +8,8 @@ import { accessFromGroups, parseRoleMap, readGroups, type RoleMapping } from '..
 import { UserRepository } from '../../src/store/user.repository.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
   freePort,
+  oidcSettings,
   signInThrough,
   startIdentityProvider,
   type IdentityProvider,
@@ -46,14 +45,10 @@ async function startSso(
       publicUrl,
       logLevel: 'info',
       logStream: { write: (line: string) => void logs.push(JSON.parse(line)) },
-      oidc: {
-        issuer: idp.issuer,
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        scopes: 'openid email profile',
+      oidc: oidcSettings(idp, {
         autoCreate: options.autoCreate,
         roleSync: { groupsClaim: 'groups', map: roleMap(ROLE_MAP), fallback: options.fallback },
-      },
+      }),
     },
   });
   return { idp, t, logs, securityLines: () => logs.filter((l) => l.security).map((l) => l.security) };
@@ -91,6 +86,10 @@ describe.each(ENGINES)('Roles and tiers from identity provider groups on %s', (e
 
   const roleLines = (userId: number, event = 'role_changed') =>
     securityLines().filter((l) => l.event === event && l.targetId === userId);
+
+  it('says that roles follow the groups, for the users page', async () => {
+    expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: true, roleSync: true });
+  });
 
   it('warns at startup about tiers of the map that the matrix does not have', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 40, oidc: { unknownTiers: ['L4'] } }));

@@ -9,9 +9,9 @@ import { changeUser } from '../../src/services/auth.service.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import {
   CLIENT_ID,
-  CLIENT_SECRET,
   CookieJar,
   freePort,
+  oidcSettings,
   signInThrough,
   startIdentityProvider,
   type IdentityProvider,
@@ -37,13 +37,7 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
         publicUrl,
         logLevel: 'info',
         logStream: { write: (line: string) => void logs.push(JSON.parse(line)) },
-        oidc: {
-          issuer: idp.issuer,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          scopes: 'openid email profile',
-          autoCreate: 'off',
-        },
+        oidc: oidcSettings(idp),
       },
     });
   }, 60_000);
@@ -63,7 +57,7 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
   it('says single sign-on is offered', async () => {
     const res = await t.api('GET', '/api/v1/auth/oidc');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ enabled: true });
+    expect(res.body).toEqual({ enabled: true, roleSync: false });
   });
 
   it('sends the browser to the provider with state, nonce and PKCE (S256) in a signed, short-lived cookie', async () => {
@@ -256,13 +250,7 @@ describe('OpenID Connect with automatic requester accounts', () => {
       config: {
         port,
         publicUrl,
-        oidc: {
-          issuer: idp.issuer,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          scopes: 'openid email profile',
-          autoCreate: 'requester',
-        },
+        oidc: oidcSettings(idp, { autoCreate: 'requester' }),
       },
     });
   }, 60_000);
@@ -273,7 +261,12 @@ describe('OpenID Connect with automatic requester accounts', () => {
 
   it('gives a verified e-mail Palier does not know a requester account, never more', async () => {
     // Role sync is off (the default): groups the provider gives are not looked at.
-    idp.accounts.set('hugo-sub', { email: 'hugo@example.test', email_verified: true, name: 'Hugo Admin', groups: ['palier-admins'] });
+    idp.accounts.set('hugo-sub', {
+      email: 'hugo@example.test',
+      email_verified: true,
+      name: 'Hugo Admin',
+      groups: ['palier-admins'],
+    });
     const jar = new CookieJar();
     let url = new URL('/api/v1/auth/oidc/login', t.url);
     let method = 'GET';
@@ -317,7 +310,7 @@ describe('OpenID Connect not configured', () => {
   afterAll(async () => t?.close());
 
   it('says so, and its routes answer 404', async () => {
-    expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: false });
+    expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: false, roleSync: false });
     for (const path of [
       '/api/v1/auth/oidc/login',
       '/api/v1/auth/oidc/callback?code=a&state=b',

@@ -231,6 +231,8 @@ const en = {
   'reports.csv': 'Download CSV',
   'reports.csvOf': 'Download CSV: {{report}}',
   'users.title': 'Users',
+  'users.roleSync':
+    'Roles and tiers follow the groups at the identity provider: each single sign-on sets them again, so a change made here lasts until the person’s next sign-in.',
   'users.add': 'Add a user',
   'users.email': 'E-mail',
   'users.name': 'Display name',
@@ -707,6 +709,8 @@ const fr: Record<Key, string> = {
   'reports.csv': 'Télécharger en CSV',
   'reports.csvOf': 'Télécharger en CSV : {{report}}',
   'users.title': 'Utilisateurs',
+  'users.roleSync':
+    'Les rôles et niveaux suivent les groupes du fournisseur d’identité : chaque connexion unique les redéfinit, une modification faite ici ne dure donc que jusqu’à la prochaine connexion de la personne.',
   'users.add': 'Ajouter un utilisateur',
   'users.email': 'Adresse e-mail',
   'users.name': 'Nom affiché',

@@ -110,12 +110,13 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         config: { public: true },
         schema: {
           tags: ['auth'],
-          summary: 'Whether single sign-on (OpenID Connect) is offered, for the sign-in page',
+          summary:
+            'Whether single sign-on (OpenID Connect) is offered, for the sign-in page, and whether it sets roles from provider groups, for the users page',
           security: [],
-          response: { 200: z.object({ enabled: z.boolean() }), ...errorResponses },
+          response: { 200: z.object({ enabled: z.boolean(), roleSync: z.boolean() }), ...errorResponses },
         },
       },
-      async () => ({ enabled: signIn !== undefined }),
+      async () => ({ enabled: signIn !== undefined, roleSync: signIn?.settings.roleSync !== undefined }),
     );
 
     app.get(
