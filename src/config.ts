@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { parseRoleMap, type RoleMapping } from './services/oidc-roles.js';
 
 export type DatabaseConfig = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string };
 
@@ -72,6 +73,16 @@ export interface OidcConfig {
   scopes: string;
   /** `requester`: a verified e-mail Palier does not know gets a requester account; `off`: refused. */
   autoCreate: 'off' | 'requester';
+  /** Roles and tiers from the provider's groups at each sign-in; absent: roles are given in Palier only. */
+  roleSync?: OidcRoleSync | undefined;
+}
+
+export interface OidcRoleSync {
+  /** The claim holding the person's groups (a dotted path is followed when no claim has that name). */
+  groupsClaim: string;
+  map: RoleMapping[];
+  /** What someone whose groups map to nothing gets: requester, or no sign-in at all. */
+  fallback: 'requester' | 'refuse';
 }
 
 export interface IntakeConfig {
@@ -153,6 +164,18 @@ const envSchema = z.object({
     .regex(/(^|\s)openid(\s|$)/, 'PALIER_OIDC_SCOPES must include openid')
     .default('openid email profile'),
   PALIER_OIDC_AUTO_CREATE: z.enum(['off', 'requester']).default('off'),
+  PALIER_OIDC_ROLE_SYNC: z.enum(['off', 'on-sign-in']).default('off'),
+  PALIER_OIDC_GROUPS_CLAIM: z.string().trim().min(1).max(200).default('groups'),
+  PALIER_OIDC_ROLE_MAP: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseRoleMap(text);
+      if ('map' in parsed) return parsed.map;
+      for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }),
+  PALIER_OIDC_ROLE_FALLBACK: z.enum(['requester', 'refuse']).default('requester'),
   PALIER_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
@@ -193,6 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const e = parsed.data;
   if (e.PALIER_OIDC_ISSUER && !e.PALIER_OIDC_CLIENT_ID)
     throw new Error('Invalid configuration:\n  PALIER_OIDC_CLIENT_ID: required when PALIER_OIDC_ISSUER is set');
+  // With nothing mapped, every sign-in would make its person a requester.
+  if (e.PALIER_OIDC_ROLE_SYNC === 'on-sign-in' && e.PALIER_OIDC_ROLE_MAP.length === 0)
+    throw new Error(
+      'Invalid configuration:\n  PALIER_OIDC_ROLE_MAP: required when PALIER_OIDC_ROLE_SYNC=on-sign-in, e.g. palier-admins=admin,helpdesk=agent:L1',
+    );
   return {
     host: e.HOST,
     port: e.PORT,
@@ -227,6 +255,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
           clientSecret: e.PALIER_OIDC_CLIENT_SECRET,
           scopes: e.PALIER_OIDC_SCOPES.trim().split(/\s+/).join(' '),
           autoCreate: e.PALIER_OIDC_AUTO_CREATE,
+          roleSync:
+            e.PALIER_OIDC_ROLE_SYNC === 'on-sign-in'
+              ? { groupsClaim: e.PALIER_OIDC_GROUPS_CLAIM, map: e.PALIER_OIDC_ROLE_MAP, fallback: e.PALIER_OIDC_ROLE_FALLBACK }
+              : undefined,
         }
       : null,
     notify: {

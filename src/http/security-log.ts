@@ -13,6 +13,8 @@ export type SecurityEvent =
   | 'user_created'
   | 'user_changed'
   | 'role_changed'
+  /** Single sign-on left a role as it was although the provider's groups say otherwise. */
+  | 'role_sync_kept'
   | 'user_disabled'
   | 'user_enabled'
   | 'vendor_portal_rate_limited';
@@ -25,6 +27,7 @@ const FAILURES = new Set<SecurityEvent>([
   'sign_in_rate_limited',
   'invalid_token',
   'access_refused',
+  'role_sync_kept',
   'vendor_portal_rate_limited',
 ]);
 

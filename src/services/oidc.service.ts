@@ -1,9 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { LOOPBACK, type OidcConfig } from '../config.js';
+import { LOOPBACK, type OidcConfig, type OidcRoleSync } from '../config.js';
+import { DomainError } from '../domain/errors.js';
+import type { Actor } from '../domain/policy.js';
 import type { User } from '../store/user.repository.js';
-import { addUser } from './auth.service.js';
+import { addUser, changeUser } from './auth.service.js';
 import type { Services } from './context.js';
+import { accessFromGroups, readGroups, type GroupsClaim, type MappableRole } from './oidc-roles.js';
 
 /** Why a single sign-on attempt was refused; the sign-in page shows each in both languages. */
 export type OidcRefusal =
@@ -13,7 +16,8 @@ export type OidcRefusal =
   | 'sso_unavailable' // the provider could not be reached
   | 'sso_email_unverified'
   | 'sso_unknown_user'
-  | 'sso_user_disabled';
+  | 'sso_user_disabled'
+  | 'sso_no_role'; // role sync refuses people whose groups map to nothing (PALIER_OIDC_ROLE_FALLBACK=refuse)
 
 export class OidcSignInError extends Error {
   constructor(
@@ -35,6 +39,22 @@ export interface OidcTransaction {
   /** Epoch milliseconds after which the transaction is refused. */
   expiresAt: number;
 }
+
+/** What a sign-in did to the person's role and tiers, for the security log. */
+export interface RoleSyncOutcome {
+  from: { role: User['role']; tiers: string[] };
+  to: { role: User['role']; tiers: string[] };
+  /** The person's groups that are in the map. */
+  groups: string[];
+  groupsClaim: GroupsClaim['state'];
+  /** Why the role was left as it was although the groups say otherwise. */
+  kept?: 'last_admin' | 'vendor_contact' | 'groups_overage' | undefined;
+  /** Tiers of the map that the current matrix does not have (ignored). */
+  ignoredTiers: string[];
+}
+
+/** Who changes a role when the identity provider's groups say so (not a person, so never "themselves"). */
+const IDENTITY_PROVIDER: Actor = { id: 0, role: 'admin', tiers: [], vendorId: null };
 
 /** A sign-in started at the provider has this long to come back. */
 export const TRANSACTION_TTL_MS = 10 * 60_000;
@@ -120,7 +140,7 @@ export class OidcSignIn {
   async finish(
     query: URLSearchParams,
     transaction: OidcTransaction | undefined,
-  ): Promise<{ user: User; created: boolean; subject: string }> {
+  ): Promise<{ user: User; created: boolean; subject: string; sync?: RoleSyncOutcome | undefined }> {
     if (!transaction || transaction.expiresAt <= this.services.clock.now())
       throw new OidcSignInError('sso_state', 'No sign-in in progress, or it has expired');
     // Checked here as well as by the library: a forged state never reaches the provider's token endpoint.
@@ -149,8 +169,11 @@ export class OidcSignIn {
       });
       const idToken = tokens.claims()!;
       claims = { ...idToken };
-      // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo.
-      if (typeof idToken.email !== 'string' || idToken.email_verified === undefined) {
+      // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo;
+      // some give groups there only.
+      const groupsElsewhere =
+        this.settings.roleSync && readGroups(idToken, this.settings.roleSync.groupsClaim).state === 'missing';
+      if (typeof idToken.email !== 'string' || idToken.email_verified === undefined || groupsElsewhere) {
         const info = await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub);
         // The address and its verification flag always come as a pair from one source.
         const source = typeof info.email === 'string' ? info : idToken;
@@ -172,21 +195,27 @@ export class OidcSignIn {
         subject,
         email,
       });
+    const access = this.settings.roleSync ? await this.mappedAccess(this.settings.roleSync, claims) : undefined;
     const found = await this.services.users.byEmail(email);
     if (found) {
       if (found.disabled)
         throw new OidcSignInError('sso_user_disabled', 'This Palier account is disabled', { subject, email, userId: found.id });
       const { passwordHash: _omit, ...user } = found;
-      return { user, created: false, subject };
+      if (!access) return { user, created: false, subject };
+      return { ...(await this.syncRole(user, access, subject)), created: false, subject };
     }
     if (this.settings.autoCreate !== 'requester')
       throw new OidcSignInError('sso_unknown_user', 'No Palier account has this e-mail address', { subject, email });
-    // Requester only, whatever the provider says about the person: roles are given in Palier.
+    if (access) this.refuseUnmapped(access, subject, email);
+    // Without role sync, requester only whatever the provider says: roles are then given in Palier.
+    const role = access?.role ?? 'requester';
+    const tiers = access?.tiers ?? [];
     const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 200) : undefined;
     const locale = typeof claims.locale === 'string' && /^en\b/i.test(claims.locale) ? 'en' : 'fr';
     try {
-      const user = await addUser(this.services, { email, role: 'requester', displayName: name, locale });
-      return { user, created: true, subject };
+      const user = await addUser(this.services, { email, role, tiers, displayName: name, locale });
+      const sync = access && { ...access.outcome, from: { role, tiers }, to: { role, tiers } };
+      return { user, created: true, subject, sync };
     } catch (error) {
       // Two first sign-ins at once: the other one made the account.
       const again = await this.services.users.byEmail(email);
@@ -197,6 +226,64 @@ export class OidcSignIn {
       return { user, created: false, subject };
     }
   }
+
+  /** The role and tiers the person's groups give under the current matrix (the fallback when none). */
+  private async mappedAccess(sync: OidcRoleSync, claims: Record<string, unknown>): Promise<MappedSignIn> {
+    const claim = readGroups(claims, sync.groupsClaim);
+    const matrixTiers = (await this.services.matrices.current())?.tiers.map((t) => t.key) ?? [];
+    const mapped = accessFromGroups(claim.groups, sync.map, matrixTiers);
+    return {
+      role: mapped.role ?? (sync.fallback === 'requester' || claim.state === 'overage' ? 'requester' : null),
+      tiers: mapped.tiers,
+      outcome: { groups: mapped.matched, groupsClaim: claim.state, ignoredTiers: mapped.ignoredTiers },
+    };
+  }
+
+  private refuseUnmapped(
+    access: MappedSignIn,
+    subject: string,
+    email: string,
+  ): asserts access is MappedSignIn & { role: MappableRole } {
+    if (access.role === null)
+      throw new OidcSignInError('sso_no_role', 'None of the groups the identity provider gives maps to a Palier role', {
+        subject,
+        email,
+        groupsClaim: access.outcome.groupsClaim,
+      });
+  }
+
+  /**
+   * Sets a known user's role and tiers to what their groups give (or refuses them when nothing is
+   * mapped and the fallback says so). Vendor contacts are left alone, and so is everyone when the
+   * provider left the groups out (Entra ID overage); the last active administrator keeps the role
+   * (the same rule as in the users page).
+   */
+  private async syncRole(user: User, access: MappedSignIn, subject: string): Promise<{ user: User; sync: RoleSyncOutcome }> {
+    const from = { role: user.role, tiers: user.tiers };
+    const unchanged = (kept?: RoleSyncOutcome['kept']) => ({ user, sync: { ...access.outcome, from, to: from, kept } });
+    if (user.role === 'vendor') return unchanged('vendor_contact');
+    if (access.outcome.groupsClaim === 'overage') return unchanged('groups_overage');
+    this.refuseUnmapped(access, subject, user.email);
+    if (user.role === access.role && sameSet(user.tiers, access.tiers)) return unchanged();
+    try {
+      const { after } = await changeUser(this.services, IDENTITY_PROVIDER, user.id, { role: access.role, tiers: access.tiers });
+      return { user: after, sync: { ...access.outcome, from, to: { role: after.role, tiers: after.tiers } } };
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'last_admin') return unchanged('last_admin');
+      throw error;
+    }
+  }
+}
+
+interface MappedSignIn {
+  /** null: the groups give nothing and the fallback is to refuse. */
+  role: MappableRole | null;
+  tiers: string[];
+  outcome: Pick<RoleSyncOutcome, 'groups' | 'groupsClaim' | 'ignoredTiers'>;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function sameText(a: string, b: string): boolean {

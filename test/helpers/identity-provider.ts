@@ -7,6 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import Provider from 'oidc-provider';
+import { expect } from 'vitest';
+import type { OidcConfig } from '../../src/config.js';
 
 export const CLIENT_ID = 'palier';
 export const CLIENT_SECRET = 'a-client-secret-of-the-palier-instance-0123456789';
@@ -15,6 +17,11 @@ export interface ProviderAccount {
   email: string;
   email_verified: boolean;
   name: string;
+  /** Given with the profile scope, as a list or, as some providers do, one string. */
+  groups?: string[] | string;
+  /** Distributed claims: what Entra ID sends instead of the groups of someone in too many. */
+  _claim_names?: Record<string, string>;
+  _claim_sources?: Record<string, { endpoint: string }>;
 }
 
 /** A free TCP port on 127.0.0.1, for a server whose address must be known before it starts. */
@@ -38,11 +45,26 @@ export interface IdentityProvider {
   close(): Promise<void>;
 }
 
+/** Palier's single sign-on settings for this provider's registered client. */
+export function oidcSettings(idp: IdentityProvider, more: Partial<OidcConfig> = {}): OidcConfig {
+  return {
+    issuer: idp.issuer,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    scopes: 'openid email profile',
+    autoCreate: 'off',
+    ...more,
+  };
+}
+
 /**
  * An identity provider with a client registered for Palier's callback. Its login page takes the
  * account id the "browser" posts; its consent page grants what the client asked for.
  */
-export async function startIdentityProvider(redirectUri: string, opts: { claimsInIdToken?: boolean } = {}): Promise<IdentityProvider> {
+export async function startIdentityProvider(
+  redirectUri: string,
+  opts: { claimsInIdToken?: boolean } = {},
+): Promise<IdentityProvider> {
   const accounts = new Map<string, ProviderAccount>();
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,7 +88,7 @@ export async function startIdentityProvider(redirectUri: string, opts: { claimsI
       const account = accounts.get(sub);
       return account ? { accountId: sub, claims: () => ({ sub, ...account }) } : undefined;
     },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['cookie-signing-key-of-the-test-provider'] },
@@ -136,3 +158,108 @@ function interactionPage(uid: string, prompt: string): string {
   return `<!doctype html><html><head><title>Identity provider</title></head><body>${form}</body></html>`;
 }
 
+// Driving the sign-in like a browser: fetch without following redirects, and a cookie jar shared by
+// host as browsers do.
+
+/** Cookies as a browser keeps them: by host (not port), name and path. */
+export class CookieJar {
+  private cookies: Array<{ host: string; name: string; value: string; path: string }> = [];
+
+  store(url: URL, response: Response) {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';').map((part) => part.trim());
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=').slice(1).join('=')]));
+      const path = attr.get('path') || '/';
+      const expired =
+        attr.get('max-age') === '0' ||
+        (attr.has('expires') && new Date(attr.get('expires')!).getTime() <= Date.now()) ||
+        value === '';
+      this.cookies = this.cookies.filter((c) => !(c.host === url.hostname && c.name === name && c.path === path));
+      if (!expired) this.cookies.push({ host: url.hostname, name, value, path });
+    }
+  }
+
+  header(url: URL): string {
+    return this.cookies
+      .filter(
+        (c) =>
+          c.host === url.hostname &&
+          (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)),
+      )
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
+  get(name: string): string | undefined {
+    return this.cookies.find((c) => c.name === name)?.value;
+  }
+
+  set(name: string, value: string) {
+    for (const c of this.cookies) if (c.name === name) c.value = value;
+  }
+}
+
+export interface Journey {
+  /** Palier's answer to the provider's redirect back (or to the login start, if it went no further). */
+  final: Response;
+  location: string | null;
+  jar: CookieJar;
+  /** Every URL visited, in order. */
+  visited: string[];
+}
+
+/**
+ * Starts at Palier's login route and follows every redirect, signing in at the provider as
+ * `account` and consenting, until the provider sends the browser back to Palier; `beforeCallback`
+ * may alter that last request (its URL, or the browser's cookies).
+ */
+export async function signInThrough(
+  palierUrl: string,
+  idp: IdentityProvider,
+  account: string,
+  beforeCallback?: (url: URL, jar: CookieJar) => URL | 'stop',
+): Promise<Journey> {
+  const jar = new CookieJar();
+  const visited: string[] = [];
+  let url = new URL('/api/v1/auth/oidc/login', palierUrl);
+  let method = 'GET';
+  let body: URLSearchParams | undefined;
+  for (let step = 0; step < 20; step++) {
+    const isCallback = url.pathname === '/api/v1/auth/oidc/callback';
+    if (isCallback && beforeCallback) {
+      const altered = beforeCallback(url, jar);
+      if (altered === 'stop') return { final: new Response(null), location: null, jar, visited: [...visited, `GET ${url.href}`] };
+      url = altered;
+    }
+    visited.push(`${method} ${url.href}`);
+    const headers: Record<string, string> = { cookie: jar.header(url) };
+    if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(url, { method, headers, body, redirect: 'manual' });
+    jar.store(url, res);
+    const location = res.headers.get('location');
+    if (isCallback || (url.origin === palierUrl && !location?.startsWith(idp.issuer) && res.status !== 200))
+      return { final: res, location, jar, visited };
+    if (location) {
+      url = new URL(location, url);
+      method = 'GET';
+      body = undefined;
+      continue;
+    }
+    // A page of the provider's own: the login form, then the consent form.
+    const page = (await res.json()) as { uid: string; prompt: string };
+    expect(res.status, JSON.stringify(page)).toBe(200);
+    method = 'POST';
+    if (page.prompt === 'login') {
+      url = new URL(`/interaction/${page.uid}/login`, idp.issuer);
+      body = new URLSearchParams({ account });
+    } else {
+      expect(page.prompt).toBe('consent');
+      url = new URL(`/interaction/${page.uid}/confirm`, idp.issuer);
+      body = new URLSearchParams();
+    }
+  }
+  throw new Error(`too many redirects: ${visited.join('\n')}`);
+}

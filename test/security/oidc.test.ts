@@ -7,61 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { changeUser } from '../../src/services/auth.service.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
-import { CLIENT_ID, CLIENT_SECRET, freePort, startIdentityProvider, type IdentityProvider } from '../helpers/identity-provider.js';
+import {
+  CLIENT_ID,
+  CookieJar,
+  freePort,
+  oidcSettings,
+  signInThrough,
+  startIdentityProvider,
+  type IdentityProvider,
+  type Journey,
+} from '../helpers/identity-provider.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-/** Cookies as a browser keeps them: by host (not port), name and path. */
-class CookieJar {
-  private cookies: Array<{ host: string; name: string; value: string; path: string }> = [];
-
-  store(url: URL, response: Response) {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';').map((part) => part.trim());
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=').slice(1).join('=')]));
-      const path = attr.get('path') || '/';
-      const expired =
-        attr.get('max-age') === '0' ||
-        (attr.has('expires') && new Date(attr.get('expires')!).getTime() <= Date.now()) ||
-        value === '';
-      this.cookies = this.cookies.filter((c) => !(c.host === url.hostname && c.name === name && c.path === path));
-      if (!expired) this.cookies.push({ host: url.hostname, name, value, path });
-    }
-  }
-
-  header(url: URL): string {
-    return this.cookies
-      .filter(
-        (c) =>
-          c.host === url.hostname &&
-          (url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`)),
-      )
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
-  }
-
-  get(name: string): string | undefined {
-    return this.cookies.find((c) => c.name === name)?.value;
-  }
-
-  set(name: string, value: string) {
-    for (const c of this.cookies) if (c.name === name) c.value = value;
-  }
-}
-
-interface Journey {
-  /** Palier's answer to the provider's redirect back (or to the login start, if it went no further). */
-  final: Response;
-  location: string | null;
-  jar: CookieJar;
-  /** Every URL visited, in order. */
-  visited: string[];
-}
 
 describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
   let idp: IdentityProvider;
@@ -78,13 +37,7 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
         publicUrl,
         logLevel: 'info',
         logStream: { write: (line: string) => void logs.push(JSON.parse(line)) },
-        oidc: {
-          issuer: idp.issuer,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          scopes: 'openid email profile',
-          autoCreate: 'off',
-        },
+        oidc: oidcSettings(idp),
       },
     });
   }, 60_000);
@@ -93,54 +46,8 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
     await idp?.close();
   });
 
-  /**
-   * Starts at Palier's login route and follows every redirect, signing in at the provider as
-   * `account` and consenting, until the provider sends the browser back to Palier; `beforeCallback`
-   * may alter that last request (its URL, or the browser's cookies).
-   */
-  async function signInAs(account: string, beforeCallback?: (url: URL, jar: CookieJar) => URL | 'stop'): Promise<Journey> {
-    const jar = new CookieJar();
-    const visited: string[] = [];
-    let url = new URL('/api/v1/auth/oidc/login', t.url);
-    let method = 'GET';
-    let body: URLSearchParams | undefined;
-    for (let step = 0; step < 20; step++) {
-      const isCallback = url.pathname === '/api/v1/auth/oidc/callback';
-      if (isCallback && beforeCallback) {
-        const altered = beforeCallback(url, jar);
-        if (altered === 'stop')
-          return { final: new Response(null), location: null, jar, visited: [...visited, `GET ${url.href}`] };
-        url = altered;
-      }
-      visited.push(`${method} ${url.href}`);
-      const headers: Record<string, string> = { cookie: jar.header(url) };
-      if (body) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const res = await fetch(url, { method, headers, body, redirect: 'manual' });
-      jar.store(url, res);
-      const location = res.headers.get('location');
-      if (isCallback || (url.origin === t.url && !location?.startsWith(idp.issuer) && res.status !== 200))
-        return { final: res, location, jar, visited };
-      if (location) {
-        url = new URL(location, url);
-        method = 'GET';
-        body = undefined;
-        continue;
-      }
-      // A page of the provider's own: the login form, then the consent form.
-      const page = (await res.json()) as { uid: string; prompt: string };
-      expect(res.status, JSON.stringify(page)).toBe(200);
-      method = 'POST';
-      if (page.prompt === 'login') {
-        url = new URL(`/interaction/${page.uid}/login`, idp.issuer);
-        body = new URLSearchParams({ account });
-      } else {
-        expect(page.prompt).toBe('consent');
-        url = new URL(`/interaction/${page.uid}/confirm`, idp.issuer);
-        body = new URLSearchParams();
-      }
-    }
-    throw new Error(`too many redirects: ${visited.join('\n')}`);
-  }
+  const signInAs = (account: string, beforeCallback?: (url: URL, jar: CookieJar) => URL | 'stop') =>
+    signInThrough(t.url, idp, account, beforeCallback);
 
   const me = (jar: CookieJar) =>
     fetch(`${t.url}/api/v1/users/me`, { headers: { cookie: jar.header(new URL('/api/v1/users/me', t.url)) } });
@@ -150,7 +57,7 @@ describe.each(ENGINES)('OpenID Connect sign-in on %s', (engine: EngineName) => {
   it('says single sign-on is offered', async () => {
     const res = await t.api('GET', '/api/v1/auth/oidc');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ enabled: true });
+    expect(res.body).toEqual({ enabled: true, roleSync: false });
   });
 
   it('sends the browser to the provider with state, nonce and PKCE (S256) in a signed, short-lived cookie', async () => {
@@ -343,13 +250,7 @@ describe('OpenID Connect with automatic requester accounts', () => {
       config: {
         port,
         publicUrl,
-        oidc: {
-          issuer: idp.issuer,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          scopes: 'openid email profile',
-          autoCreate: 'requester',
-        },
+        oidc: oidcSettings(idp, { autoCreate: 'requester' }),
       },
     });
   }, 60_000);
@@ -359,7 +260,13 @@ describe('OpenID Connect with automatic requester accounts', () => {
   });
 
   it('gives a verified e-mail Palier does not know a requester account, never more', async () => {
-    idp.accounts.set('hugo-sub', { email: 'hugo@example.test', email_verified: true, name: 'Hugo Admin' });
+    // Role sync is off (the default): groups the provider gives are not looked at.
+    idp.accounts.set('hugo-sub', {
+      email: 'hugo@example.test',
+      email_verified: true,
+      name: 'Hugo Admin',
+      groups: ['palier-admins'],
+    });
     const jar = new CookieJar();
     let url = new URL('/api/v1/auth/oidc/login', t.url);
     let method = 'GET';
@@ -403,7 +310,7 @@ describe('OpenID Connect not configured', () => {
   afterAll(async () => t?.close());
 
   it('says so, and its routes answer 404', async () => {
-    expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: false });
+    expect((await t.api('GET', '/api/v1/auth/oidc')).body).toEqual({ enabled: false, roleSync: false });
     for (const path of [
       '/api/v1/auth/oidc/login',
       '/api/v1/auth/oidc/callback?code=a&state=b',

@@ -1,15 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/services/auth.service.js';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  freePort,
-  startIdentityProvider,
-  type IdentityProvider,
-} from '../helpers/identity-provider.js';
+import { CLIENT_ID, freePort, oidcSettings, startIdentityProvider, type IdentityProvider } from '../helpers/identity-provider.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, watchPage } from './browser.js';
+import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
 
 /** The sign-in page's single sign-on button, clicked in Chromium against a real OpenID Connect provider. */
 describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 60_000 }, () => {
@@ -27,13 +21,7 @@ describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 
       config: {
         port,
         publicUrl,
-        oidc: {
-          issuer: idp.issuer,
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          scopes: 'openid email profile',
-          autoCreate: 'off',
-        },
+        oidc: oidcSettings(idp),
       },
     });
     plain = await startServer('sqlite');
@@ -115,11 +103,59 @@ describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 
     expect(seen.errors).toEqual([]);
   });
 
+  it('says in both languages when the provider groups give no access to Palier', async () => {
+    const { page, seen } = await newPage();
+    await page.goto(`${t.url}/signin?error=sso_no_role`);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Aucun de vos groupes chez le fournisseur d’identité ne donne accès à Palier. Contactez votre administrateur.',
+    );
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'None of your groups at the identity provider gives access to Palier. Ask your administrator.',
+    );
+    expect(seen.errors).toEqual([]);
+  });
+
+  it("tells administrators on the users page when roles follow the provider's groups, and only then", async () => {
+    const synced = await startServer('sqlite', {
+      config: {
+        oidc: oidcSettings(idp, {
+          roleSync: { groupsClaim: 'groups', map: [{ group: 'palier-admins', role: 'admin', tiers: [] }], fallback: 'requester' },
+        }),
+      },
+    });
+    try {
+      for (const [server, shown] of [
+        [synced, true],
+        [t, false],
+      ] as const) {
+        const admin = await server.user('admin');
+        const { page, seen } = await newPage();
+        await signIn(page, server.url, admin.email);
+        await page.goto(`${server.url}/users`);
+        await page.getByTestId(`user-${admin.id}`).waitFor();
+        const note = page.getByTestId('role-sync-note');
+        if (shown) {
+          await expect(note.textContent()).resolves.toMatch(
+            /^Les rôles et niveaux suivent les groupes du fournisseur d’identité/,
+          );
+          await page.locator('label.lang select').selectOption('en');
+          await expect(note.textContent()).resolves.toMatch(/^Roles and tiers follow the groups at the identity provider/);
+        } else {
+          expect(await note.count()).toBe(0);
+        }
+        expect(seen.errors).toEqual([]);
+      }
+    } finally {
+      await synced.close();
+    }
+  });
+
   it('shows no single sign-on button where no identity provider is configured', async () => {
     const { page } = await newPage();
     const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/oidc'));
     await page.goto(plain.url);
-    expect(await (await answered).json()).toEqual({ enabled: false });
+    expect(await (await answered).json()).toEqual({ enabled: false, roleSync: false });
     await page.locator('input[type=password]').waitFor();
     expect(await page.getByTestId('sso').count()).toBe(0);
     expect((await plain.api('GET', '/api/v1/auth/oidc/login')).status).toBe(404);

@@ -27,6 +27,7 @@ const en = {
     'Your identity provider has not verified your e-mail address, so it cannot sign you in to Palier.',
   'signIn.sso_unknown_user': 'No Palier account has your e-mail address. Ask your administrator for one.',
   'signIn.sso_user_disabled': 'Your Palier account is disabled. Ask your administrator.',
+  'signIn.sso_no_role': 'None of your groups at the identity provider gives access to Palier. Ask your administrator.',
   'error.network': 'The server cannot be reached. Check your connection and try again.',
   'error.unauthorized': 'Your session has ended: sign in again.',
   'error.invalid_token': 'Your session has ended: sign in again.',
@@ -230,6 +231,8 @@ const en = {
   'reports.download': 'Download:',
   'reports.fileOf': 'Download {{format}}: {{report}}',
   'users.title': 'Users',
+  'users.roleSync':
+    'Roles and tiers follow the groups at the identity provider: each single sign-on sets them again, so a change made here lasts until the person’s next sign-in.',
   'users.add': 'Add a user',
   'users.email': 'E-mail',
   'users.name': 'Display name',
@@ -502,6 +505,7 @@ const fr: Record<Key, string> = {
     'Votre fournisseur d’identité n’a pas vérifié votre adresse e-mail : il ne peut pas vous connecter à Palier.',
   'signIn.sso_unknown_user': 'Aucun compte Palier n’a votre adresse e-mail. Demandez-en un à votre administrateur.',
   'signIn.sso_user_disabled': 'Votre compte Palier est désactivé. Contactez votre administrateur.',
+  'signIn.sso_no_role': 'Aucun de vos groupes chez le fournisseur d’identité ne donne accès à Palier. Contactez votre administrateur.',
   'error.network': 'Le serveur est injoignable. Vérifiez la connexion et réessayez.',
   'error.unauthorized': 'Votre session a pris fin : reconnectez-vous.',
   'error.invalid_token': 'Votre session a pris fin : reconnectez-vous.',
@@ -705,6 +709,8 @@ const fr: Record<Key, string> = {
   'reports.download': 'Télécharger :',
   'reports.fileOf': 'Télécharger en {{format}} : {{report}}',
   'users.title': 'Utilisateurs',
+  'users.roleSync':
+    'Les rôles et niveaux suivent les groupes du fournisseur d’identité : chaque connexion unique les redéfinit, une modification faite ici ne dure donc que jusqu’à la prochaine connexion de la personne.',
   'users.add': 'Ajouter un utilisateur',
   'users.email': 'Adresse e-mail',
   'users.name': 'Nom affiché',

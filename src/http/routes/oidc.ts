@@ -6,7 +6,14 @@ import type { Config } from '../../config.js';
 import { DomainError } from '../../domain/errors.js';
 import { issueTokenFor } from '../../services/auth.service.js';
 import type { Services } from '../../services/context.js';
-import { OidcSignIn, OidcSignInError, TRANSACTION_TTL_MS, type OidcTransaction } from '../../services/oidc.service.js';
+import { unknownMappedTiers } from '../../services/oidc-roles.js';
+import {
+  OidcSignIn,
+  OidcSignInError,
+  TRANSACTION_TTL_MS,
+  type OidcTransaction,
+  type RoleSyncOutcome,
+} from '../../services/oidc.service.js';
 import { errorResponses } from '../schemas.js';
 import { logSecurity } from '../security-log.js';
 import { SESSION_TTL_MS, startBrowserSession } from './auth.js';
@@ -62,6 +69,20 @@ function openTransaction(services: Services, sealed: string | undefined): OidcTr
   }
 }
 
+/** Security log lines for what a sign-in did to the person's role and tiers (changes are `role_changed`, as from the users page). */
+function logRoleSync(request: FastifyRequest, userId: number, subject: string, sync: RoleSyncOutcome, created: boolean) {
+  const who = { userId, targetId: userId, via: 'oidc', subject, groups: sync.groups, groupsClaim: sync.groupsClaim };
+  if (sync.ignoredTiers.length)
+    request.log.warn(
+      { oidc: { ...who, ignoredTiers: sync.ignoredTiers } },
+      'single sign-on: PALIER_OIDC_ROLE_MAP names tiers the matrix does not have; ignored',
+    );
+  if (sync.kept)
+    logSecurity(request, 'role_sync_kept', { ...who, reason: sync.kept, role: sync.from.role, tiers: sync.from.tiers });
+  else if (!created && (sync.from.role !== sync.to.role || sync.from.tiers.join() !== sync.to.tiers.join()))
+    logSecurity(request, 'role_changed', { ...who, from: sync.from, to: sync.to });
+}
+
 export function oidcRoutes(services: Services, config: Config): FastifyPluginAsyncZod {
   const signIn = config.oidc
     ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`)
@@ -73,18 +94,29 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
   const redirect = (reply: FastifyReply, location: string) => reply.header('cache-control', 'no-store').redirect(location, 302);
 
   return async (app) => {
+    const roleMap = config.oidc?.roleSync?.map;
+    if (roleMap) {
+      const unknown = unknownMappedTiers(roleMap, (await services.matrices.current())?.tiers.map((t) => t.key) ?? []);
+      if (unknown.length)
+        app.log.warn(
+          { oidc: { unknownTiers: unknown } },
+          `PALIER_OIDC_ROLE_MAP names tiers the current matrix does not have (${unknown.join(', ')}): ignored at sign-in`,
+        );
+    }
+
     app.get(
       '/api/v1/auth/oidc',
       {
         config: { public: true },
         schema: {
           tags: ['auth'],
-          summary: 'Whether single sign-on (OpenID Connect) is offered, for the sign-in page',
+          summary:
+            'Whether single sign-on (OpenID Connect) is offered, for the sign-in page, and whether it sets roles from provider groups, for the users page',
           security: [],
-          response: { 200: z.object({ enabled: z.boolean() }), ...errorResponses },
+          response: { 200: z.object({ enabled: z.boolean(), roleSync: z.boolean() }), ...errorResponses },
         },
       },
-      async () => ({ enabled: signIn !== undefined }),
+      async () => ({ enabled: signIn !== undefined, roleSync: signIn?.settings.roleSync !== undefined }),
     );
 
     app.get(
@@ -134,7 +166,7 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
             'Where the identity provider sends people back: checks the answer, opens a browser session and redirects to the app',
           description:
             'On success, sets the same session cookie as POST /api/v1/auth/session and redirects to /. On failure, redirects to /signin?error=CODE ' +
-            '(sso_state, sso_cancelled, sso_failed, sso_unavailable, sso_email_unverified, sso_unknown_user, sso_user_disabled).',
+            '(sso_state, sso_cancelled, sso_failed, sso_unavailable, sso_email_unverified, sso_unknown_user, sso_user_disabled, sso_no_role).',
           security: [],
           querystring: callbackQuery,
           response: { 302: redirectResponse, ...errorResponses },
@@ -148,8 +180,10 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         const query = new URLSearchParams();
         for (const [key, value] of Object.entries(request.query)) if (value !== undefined) query.set(key, value);
         try {
-          const { user, created, subject } = await signIn.finish(query, transaction);
-          if (created) logSecurity(request, 'user_created', { userId: user.id, role: user.role, via: 'oidc', subject });
+          const { user, created, subject, sync } = await signIn.finish(query, transaction);
+          if (created)
+            logSecurity(request, 'user_created', { userId: user.id, role: user.role, tiers: user.tiers, via: 'oidc', subject });
+          if (sync) logRoleSync(request, user.id, subject, sync, created);
           const session = await issueTokenFor(services, user, 'session', SESSION_TTL_MS);
           await startBrowserSession(services, config, request, reply, session.token, session.expiresAt);
           logSecurity(request, 'sign_in', { userId: user.id, kind: 'session', tokenId: session.tokenId, via: 'oidc', subject });

@@ -14,6 +14,7 @@ const SSO_ERRORS = new Set([
   'sso_email_unverified',
   'sso_unknown_user',
   'sso_user_disabled',
+  'sso_no_role',
 ]);
 
 export function SignInPage() {

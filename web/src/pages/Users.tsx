@@ -12,6 +12,12 @@ export function UsersPage() {
   const { user } = useSession();
   const client = useQueryClient();
   const users = useQuery({ queryKey: ['users'], queryFn: () => api<{ items: User[] }>('GET', '/users?limit=500') });
+  // With role sync on, a role set here lasts until the person's next single sign-on.
+  const sso = useQuery({
+    queryKey: ['sso'],
+    queryFn: () => api<{ enabled: boolean; roleSync: boolean }>('GET', '/auth/oidc'),
+    staleTime: Infinity,
+  });
   const [form, setForm] = useState({ email: '', displayName: '', role: 'requester' as Role, tiers: '', password: '' });
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<string | null>(null);
@@ -37,6 +43,11 @@ export function UsersPage() {
   return (
     <section aria-labelledby="users-title">
       <h1 id="users-title">{t('users.title')}</h1>
+      {sso.data?.roleSync && (
+        <p className="muted" data-testid="role-sync-note">
+          {t('users.roleSync')}
+        </p>
+      )}
       <ErrorMessage error={users.error} />
       <div className="grid-wrap">
         <table className="list">
