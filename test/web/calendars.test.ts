@@ -179,6 +179,16 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     expect(after.calendars).toEqual([]);
     expect(after.comment).toBe(`Calendar ${KEY} deleted`);
     expect(await card(page).count()).toBe(0);
+
+    // A calendar open around the clock has no hours to give.
+    await page.getByRole('button', { name: 'Add a calendar' }).click();
+    const form = page.getByRole('form', { name: 'New calendar' });
+    await form.getByLabel('Key').fill('night-shift');
+    await form.getByLabel('Open around the clock').check();
+    expect(await form.getByLabel('Time zone').count()).toBe(0);
+    await form.getByRole('button', { name: 'Save the calendar' }).click();
+    await page.getByTestId('calendar-night-shift').getByText('Open around the clock, every day of the year.').waitFor();
+    expect((await matrix()).calendars).toEqual([{ key: 'night-shift', calendar: { kind: '24x7' } }]);
   });
 
   it('shows an agent the calendars read-only, and the API refuses their change', async () => {

@@ -63,6 +63,7 @@ function usersOf(m: CalendarMatrix, key: string, t: T, l: (x: Localized | undefi
 
 interface Draft {
   key: string;
+  alwaysOpen: boolean;
   nameFr: string;
   nameEn: string;
   timeZone: string;
@@ -77,6 +78,7 @@ function draftOf(c: NamedCalendar | undefined): Draft {
   if (cal.kind !== 'business-hours') throw new Error('unreachable');
   return {
     key: c?.key ?? '',
+    alwaysOpen: c?.calendar.kind === '24x7',
     nameFr: c?.name?.fr ?? '',
     nameEn: c?.name?.en ?? '',
     timeZone: cal.timeZone,
@@ -92,6 +94,7 @@ function calendarOf(d: Draft): NamedCalendar {
   const week = Object.fromEntries(WEEKDAYS.filter((day) => d.week[day].length > 0).map((day) => [day, d.week[day]]));
   const name = d.nameFr.trim() || d.nameEn.trim() ? { name: { fr: d.nameFr, en: d.nameEn } } : {};
   const country = d.country.trim().toUpperCase();
+  if (d.alwaysOpen) return { key: d.key.trim(), ...name, calendar: { kind: '24x7' } };
   return {
     key: d.key.trim(),
     ...name,
@@ -376,9 +379,6 @@ function CalendarForm({
   error: ReactNode;
 }) {
   const { t } = useT();
-  const [closure, setClosure] = useState('');
-  const dayText = (d: Weekday) => t(`day.${d}` as TKey);
-  const setRanges = (day: Weekday, ranges: Range[]) => setDraft({ ...draft, week: { ...draft.week, [day]: ranges } });
   return (
     <form className="card stack calendar-form" aria-label={title} onSubmit={onSubmit}>
       <h2>{title}</h2>
@@ -398,6 +398,30 @@ function CalendarForm({
           <input maxLength={2000} value={draft.nameEn} onChange={(e) => setDraft({ ...draft, nameEn: e.target.value })} />
         </label>
       </div>
+      <label className="radio">
+        <input type="checkbox" checked={draft.alwaysOpen} onChange={(e) => setDraft({ ...draft, alwaysOpen: e.target.checked })} />
+        {t('calendars.alwaysOpenField')}
+      </label>
+      {!draft.alwaysOpen && <BusinessHoursFields draft={draft} setDraft={setDraft} />}
+      {error}
+      <div className="row">
+        <button type="submit">{t('calendars.save')}</button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Time zone, opening hours per weekday, public holidays and closed days of a business-hours calendar. */
+function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: Draft) => void }) {
+  const { t } = useT();
+  const [closure, setClosure] = useState('');
+  const dayText = (d: Weekday) => t(`day.${d}` as TKey);
+  const setRanges = (day: Weekday, ranges: Range[]) => setDraft({ ...draft, week: { ...draft.week, [day]: ranges } });
+  return (
+    <>
       <label>
         {t('calendars.timeZone')}
         {/* A free text field with suggestions: the API is the judge of which zones exist. */}
@@ -508,14 +532,7 @@ function CalendarForm({
           </button>
         </div>
       </fieldset>
-      {error}
-      <div className="row">
-        <button type="submit">{t('calendars.save')}</button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          {t('common.cancel')}
-        </button>
-      </div>
-    </form>
+    </>
   );
 }
 
