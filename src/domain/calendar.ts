@@ -16,6 +16,7 @@
 import Holidays from 'date-holidays';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { invalid, issuePath } from './errors.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -106,6 +107,22 @@ const holidaysSchema = z
       ctx.addIssue({ code: 'custom', message: `unknown region "${h.region}" for ${h.country}`, path: ['region'] });
     }
   });
+
+/** The public holidays of a country (and region) in a year, as people read them: first local day and name. */
+export function listPublicHolidays(
+  holidays: { country: string; region?: string },
+  year: number,
+  lang: string,
+): Array<{ date: string; name: string }> {
+  const checked = holidaysSchema.safeParse(holidays);
+  if (!checked.success) throw invalid('invalid_holidays', 'Unknown holiday country or region', checked.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })));
+  const { country, region } = checked.data;
+  const hd = region === undefined ? new Holidays(country, { types: ['public'] }) : new Holidays(country, region, { types: ['public'] });
+  return hd
+    .getHolidays(year, lang)
+    .filter((h) => h.type === 'public')
+    .map((h) => ({ date: h.date.slice(0, 10), name: h.name }));
+}
 
 export const calendarSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('24x7') }).strict(),

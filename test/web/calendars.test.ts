@@ -109,7 +109,12 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await expect(card(page).locator('td[data-day="mon"]').textContent()).resolves.toBe('08:00–12:0013:30–17:30');
     await expect(card(page).locator('td[data-day="fri"]').textContent()).resolves.toBe('Closed');
     await expect(card(page).locator('.facts').textContent()).resolves.toContain('France (FR), region 57');
-    await expect(card(page).locator('time').getAttribute('datetime')).resolves.toBe('2026-12-24');
+    await expect(card(page).locator('.closures time').getAttribute('datetime')).resolves.toBe('2026-12-24');
+    // This year's public holidays of Moselle, by date and name.
+    const holidays = card(page).locator('details.holidays');
+    await expect(holidays.locator('summary').textContent()).resolves.toMatch(/^13 public holidays in \d{4}$/);
+    await holidays.locator('summary').click();
+    await holidays.getByText(/— Bastille Day$/).waitFor();
     await expect(card(page).textContent()).resolves.toContain('No SLA target or clock uses this calendar.');
     expect(await page.locator('main img, main script').count()).toBe(0);
     await page.waitForTimeout(300);

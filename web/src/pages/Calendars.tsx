@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type Localized, type Matrix } from '../api';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -299,9 +299,15 @@ function CalendarFacts({ calendar }: { calendar: Calendar }) {
         <dd>{calendar.timeZone}</dd>
         <dt>{t('calendars.publicHolidays')}</dt>
         <dd>
-          {calendar.holidays
-            ? `${countryName(calendar.holidays.country)}${calendar.holidays.region ? `, ${t('calendars.region', { region: calendar.holidays.region })}` : ''}`
-            : t('calendars.noPublicHolidays')}
+          {calendar.holidays ? (
+            <>
+              {countryName(calendar.holidays.country)}
+              {calendar.holidays.region ? `, ${t('calendars.region', { region: calendar.holidays.region })}` : ''}
+              <PublicHolidays country={calendar.holidays.country} region={calendar.holidays.region} />
+            </>
+          ) : (
+            t('calendars.noPublicHolidays')
+          )}
         </dd>
         <dt>{t('calendars.closures')}</dt>
         <dd>
@@ -342,6 +348,31 @@ function CalendarFacts({ calendar }: { calendar: Calendar }) {
         </tbody>
       </table>
     </>
+  );
+}
+
+/** This year's public holidays of a calendar, by date and name, folded away: they are many. */
+function PublicHolidays({ country, region }: { country: string; region?: string }) {
+  const { t, locale } = useT();
+  const year = new Date().getFullYear();
+  const query = `country=${encodeURIComponent(country)}${region ? `&region=${encodeURIComponent(region)}` : ''}&year=${year}&lang=${locale}`;
+  const list = useQuery({
+    queryKey: ['holidays', query],
+    queryFn: () => api<{ holidays: Array<{ date: string; name: string }> }>('GET', `/matrix/holidays?${query}`),
+    staleTime: Infinity,
+  });
+  if (!list.data) return <ErrorMessage error={list.error} />;
+  return (
+    <details className="holidays">
+      <summary>{t('calendars.holidaysIn', { n: list.data.holidays.length, year })}</summary>
+      <ul>
+        {list.data.holidays.map((h) => (
+          <li key={`${h.date}${h.name}`}>
+            <time dateTime={h.date}>{formatDay(h.date, locale)}</time> — {h.name}
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
