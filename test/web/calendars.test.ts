@@ -49,7 +49,9 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await expect(business.locator('td[data-day="mon"]').textContent()).resolves.toBe('09:00–18:00');
     await expect(business.locator('td[data-day="sat"]').textContent()).resolves.toBe('Closed');
     await expect(business.locator('.used-by').textContent()).resolves.toContain('SLA L1 P2 (by default)');
-    await expect(page.getByTestId('calendar-24x7').locator('.used-by').textContent()).resolves.toContain('SLA L1 P1 (by default)');
+    await expect(page.getByTestId('calendar-24x7').locator('.used-by').textContent()).resolves.toContain(
+      'SLA L1 P1 (by default)',
+    );
     const before = await versionCount();
 
     await page.getByRole('button', { name: 'Add a calendar' }).click();
@@ -70,12 +72,16 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await form.getByLabel('Public holidays of').fill('FR');
     await form.getByLabel('Region').fill('57');
     await form.getByLabel('Closed day', { exact: true }).fill('2026-12-24');
+    await form.getByLabel('Name of the day').fill('Christmas Eve');
     await form.getByRole('button', { name: 'Add the closed day' }).click();
     await form.getByLabel('Closed day', { exact: true }).fill('2026-12-31');
     await form.getByRole('button', { name: 'Add the closed day' }).click();
     await form.getByRole('button', { name: 'Remove the closed day 2026-12-31' }).click();
     await form.getByRole('button', { name: 'Save the calendar' }).click();
-    await page.getByRole('status').getByText(`Version ${before + 1} of the matrix saved.`).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(`Version ${before + 1} of the matrix saved.`)
+      .waitFor();
 
     const stored = await matrix();
     expect(stored.version).toBe(before + 1);
@@ -99,7 +105,7 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
             sat: [{ start: '09:00', end: '12:00' }],
           },
           holidays: { country: 'FR', region: '57' },
-          closures: ['2026-12-24'],
+          closures: [{ date: '2026-12-24', name: 'Christmas Eve' }],
         },
       },
     ]);
@@ -110,6 +116,7 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await expect(card(page).locator('td[data-day="fri"]').textContent()).resolves.toBe('Closed');
     await expect(card(page).locator('.facts').textContent()).resolves.toContain('France (FR), region 57');
     await expect(card(page).locator('.closures time').getAttribute('datetime')).resolves.toBe('2026-12-24');
+    await expect(card(page).locator('.closures li').textContent()).resolves.toMatch(/ — Christmas Eve$/);
     // This year's public holidays of Moselle, by date and name.
     const holidays = card(page).locator('details.holidays');
     await expect(holidays.locator('summary').textContent()).resolves.toMatch(/^13 public holidays in \d{4}$/);
@@ -160,7 +167,9 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
 
   it('refuses to delete a calendar an SLA target uses, and deletes it once unused', async () => {
     const m = await matrix();
-    const target = m.sla.findIndex((s: { tier: string; priority: string; category?: string }) => s.tier === 'L2' && s.priority === 'P3' && !s.category);
+    const target = m.sla.findIndex(
+      (s: { tier: string; priority: string; category?: string }) => s.tier === 'L2' && s.priority === 'P3' && !s.category,
+    );
     m.sla[target].calendar = KEY;
     expect((await t.api('PUT', '/api/v1/matrix', { as: admin, body: m })).status).toBe(200);
     const before = await versionCount();
@@ -169,7 +178,10 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await page.goto(`${t.url}/calendars`);
     await expect(card(page).locator('.used-by').textContent()).resolves.toBe('SLA L2 P3');
     await card(page).getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('alert').getByText(/cannot be deleted: SLA L2 P3 use it/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/cannot be deleted: SLA L2 P3 use it/)
+      .waitFor();
     expect(await page.getByRole('button', { name: 'Delete the calendar' }).count()).toBe(0);
     expect(await versionCount()).toBe(before);
 
@@ -179,7 +191,10 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await page.reload();
     await card(page).getByRole('button', { name: 'Delete' }).click();
     await card(page).getByRole('button', { name: 'Delete the calendar' }).click();
-    await page.getByRole('status').getByText(`Version ${before + 2} of the matrix saved.`).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(`Version ${before + 2} of the matrix saved.`)
+      .waitFor();
     const after = await matrix();
     expect(after.calendars).toEqual([]);
     expect(after.comment).toBe(`Calendar ${KEY} deleted`);
@@ -199,7 +214,13 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
   it('shows an agent the calendars read-only, and the API refuses their change', async () => {
     // A calendar to read, added through the API.
     const m = await matrix();
-    m.calendars = [{ key: KEY, name: { fr: 'Lyon', en: NAME_EN }, calendar: { kind: 'business-hours', timeZone: 'Europe/Paris', week: { mon: [{ start: '08:00', end: '12:00' }] } } }];
+    m.calendars = [
+      {
+        key: KEY,
+        name: { fr: 'Lyon', en: NAME_EN },
+        calendar: { kind: 'business-hours', timeZone: 'Europe/Paris', week: { mon: [{ start: '08:00', end: '12:00' }] } },
+      },
+    ];
     expect((await t.api('PUT', '/api/v1/matrix', { as: admin, body: m })).status).toBe(200);
 
     const page = await pageFor(agent);

@@ -20,7 +20,8 @@ type Calendar =
       timeZone: string;
       week: Partial<Record<Weekday, Range[]>>;
       holidays?: { country: string; region?: string };
-      closures?: string[];
+      /** A plain date, or with the name people know the day by. */
+      closures?: Array<string | { date: string; name?: string }>;
     };
 interface NamedCalendar {
   key: string;
@@ -70,8 +71,13 @@ interface Draft {
   week: Record<Weekday, Range[]>;
   country: string;
   region: string;
-  closures: string[];
+  closures: DatedDay[];
 }
+interface DatedDay {
+  date: string;
+  name?: string;
+}
+const datedDay = (c: string | DatedDay): DatedDay => (typeof c === 'string' ? { date: c } : c);
 
 function draftOf(c: NamedCalendar | undefined): Draft {
   const cal = c?.calendar.kind === 'business-hours' ? c.calendar : BUILT_IN[1]!.calendar;
@@ -85,7 +91,7 @@ function draftOf(c: NamedCalendar | undefined): Draft {
     week: Object.fromEntries(WEEKDAYS.map((d) => [d, (cal.week[d] ?? []).map((r) => ({ ...r }))])) as Record<Weekday, Range[]>,
     country: cal.holidays?.country ?? '',
     region: cal.holidays?.region ?? '',
-    closures: [...(cal.closures ?? [])],
+    closures: (cal.closures ?? []).map(datedDay),
   };
 }
 
@@ -103,7 +109,13 @@ function calendarOf(d: Draft): NamedCalendar {
       timeZone: d.timeZone.trim(),
       week,
       ...(country ? { holidays: { country, ...(d.region.trim() ? { region: d.region.trim() } : {}) } } : {}),
-      ...(d.closures.length ? { closures: [...d.closures].sort() } : {}),
+      ...(d.closures.length
+        ? {
+            closures: [...d.closures]
+              .sort((a, b) => a.date.localeCompare(b.date))
+              .map((c) => (c.name?.trim() ? { date: c.date, name: c.name.trim() } : c.date)),
+          }
+        : {}),
     },
   };
 }
@@ -153,7 +165,8 @@ export function CalendarsPage() {
     const next = calendarOf(draft);
     if (editing === 'new') {
       if (!KEY_RE.test(next.key)) return setError(new ApiError(400, 'local', t('calendars.keyInvalid')));
-      if (listed.some(({ c }) => c.key === next.key)) return setError(new ApiError(400, 'local', t('calendars.keyTaken', { key: next.key })));
+      if (listed.some(({ c }) => c.key === next.key))
+        return setError(new ApiError(400, 'local', t('calendars.keyTaken', { key: next.key })));
       return void store([...own, next], t('calendars.comment.added', { key: next.key }));
     }
     if (typeof editing === 'number')
@@ -312,13 +325,7 @@ function CalendarFacts({ calendar }: { calendar: Calendar }) {
         <dt>{t('calendars.closures')}</dt>
         <dd>
           {calendar.closures?.length ? (
-            <ul className="closures">
-              {calendar.closures.map((d) => (
-                <li key={d}>
-                  <time dateTime={d}>{formatDay(d, locale)}</time>
-                </li>
-              ))}
-            </ul>
+            <DatedDays days={calendar.closures.map(datedDay)} className="closures" />
           ) : (
             t('calendars.noClosures')
           )}
@@ -365,23 +372,30 @@ function PublicHolidays({ country, region }: { country: string; region?: string 
   return (
     <details className="holidays">
       <summary>{t('calendars.holidaysIn', { n: list.data.holidays.length, year })}</summary>
-      <ul>
-        {list.data.holidays.map((h) => (
-          <li key={`${h.date}${h.name}`}>
-            <time dateTime={h.date}>{formatDay(h.date, locale)}</time> — {h.name}
-          </li>
-        ))}
-      </ul>
+      <DatedDays days={list.data.holidays} />
     </details>
+  );
+}
+
+/** Days in words, each with its name when it has one. */
+function DatedDays({ days, className }: { days: DatedDay[]; className?: string }) {
+  const { locale } = useT();
+  return (
+    <ul className={className}>
+      {days.map((d) => (
+        <li key={`${d.date}${d.name ?? ''}`}>
+          <time dateTime={d.date}>{formatDay(d.date, locale)}</time>
+          {d.name ? ` — ${d.name}` : ''}
+        </li>
+      ))}
+    </ul>
   );
 }
 
 /** A local date "YYYY-MM-DD" in words, without any time zone shift. */
 function formatDay(date: string, locale: string): string {
   const at = new Date(`${date}T00:00:00Z`);
-  return Number.isNaN(at.getTime())
-    ? date
-    : new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeZone: 'UTC' }).format(at);
+  return Number.isNaN(at.getTime()) ? date : new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeZone: 'UTC' }).format(at);
 }
 
 const TIME_ZONES: string[] = (() => {
@@ -430,7 +444,11 @@ function CalendarForm({
         </label>
       </div>
       <label className="radio">
-        <input type="checkbox" checked={draft.alwaysOpen} onChange={(e) => setDraft({ ...draft, alwaysOpen: e.target.checked })} />
+        <input
+          type="checkbox"
+          checked={draft.alwaysOpen}
+          onChange={(e) => setDraft({ ...draft, alwaysOpen: e.target.checked })}
+        />
         {t('calendars.alwaysOpenField')}
       </label>
       {!draft.alwaysOpen && <BusinessHoursFields draft={draft} setDraft={setDraft} />}
@@ -449,6 +467,7 @@ function CalendarForm({
 function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: Draft) => void }) {
   const { t } = useT();
   const [closure, setClosure] = useState('');
+  const [closureName, setClosureName] = useState('');
   const dayText = (d: Weekday) => t(`day.${d}` as TKey);
   const setRanges = (day: Weekday, ranges: Range[]) => setDraft({ ...draft, week: { ...draft.week, [day]: ranges } });
   return (
@@ -485,7 +504,12 @@ function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: 
                   placeholder="09:00"
                   aria-label={t('calendars.from', { day: dayText(day), n: n + 1 })}
                   value={r.start}
-                  onChange={(e) => setRanges(day, draft.week[day].map((x, i) => (i === n ? { ...x, start: e.target.value } : x)))}
+                  onChange={(e) =>
+                    setRanges(
+                      day,
+                      draft.week[day].map((x, i) => (i === n ? { ...x, start: e.target.value } : x)),
+                    )
+                  }
                 />
                 –
                 <input
@@ -493,13 +517,23 @@ function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: 
                   placeholder="18:00"
                   aria-label={t('calendars.to', { day: dayText(day), n: n + 1 })}
                   value={r.end}
-                  onChange={(e) => setRanges(day, draft.week[day].map((x, i) => (i === n ? { ...x, end: e.target.value } : x)))}
+                  onChange={(e) =>
+                    setRanges(
+                      day,
+                      draft.week[day].map((x, i) => (i === n ? { ...x, end: e.target.value } : x)),
+                    )
+                  }
                 />
                 <button
                   type="button"
                   className="link"
                   aria-label={t('calendars.removeRange', { day: dayText(day), n: n + 1 })}
-                  onClick={() => setRanges(day, draft.week[day].filter((_, i) => i !== n))}
+                  onClick={() =>
+                    setRanges(
+                      day,
+                      draft.week[day].filter((_, i) => i !== n),
+                    )
+                  }
                 >
                   ×
                 </button>
@@ -533,12 +567,13 @@ function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: 
         <legend>{t('calendars.closures')}</legend>
         <ul className="closures">
           {draft.closures.map((d) => (
-            <li key={d}>
-              <time dateTime={d}>{d}</time>{' '}
+            <li key={d.date}>
+              <time dateTime={d.date}>{d.date}</time>
+              {d.name ? ` — ${d.name}` : ''}{' '}
               <button
                 type="button"
                 className="link"
-                aria-label={t('calendars.removeClosure', { date: d })}
+                aria-label={t('calendars.removeClosure', { date: d.date })}
                 onClick={() => setDraft({ ...draft, closures: draft.closures.filter((x) => x !== d) })}
               >
                 ×
@@ -551,12 +586,22 @@ function BusinessHoursFields({ draft, setDraft }: { draft: Draft; setDraft: (d: 
             {t('calendars.closureDate')}
             <input type="date" value={closure} onChange={(e) => setClosure(e.target.value)} />
           </label>
+          <label>
+            {t('calendars.closureName')}
+            <input maxLength={200} value={closureName} onChange={(e) => setClosureName(e.target.value)} />
+          </label>
           <button
             type="button"
             disabled={!closure}
             onClick={() => {
-              if (!draft.closures.includes(closure)) setDraft({ ...draft, closures: [...draft.closures, closure] });
+              // One entry per day: adding a day again renames it.
+              const others = draft.closures.filter((c) => c.date !== closure);
+              setDraft({
+                ...draft,
+                closures: [...others, { date: closure, ...(closureName.trim() ? { name: closureName } : {}) }],
+              });
               setClosure('');
+              setClosureName('');
             }}
           >
             {t('calendars.addClosure')}
