@@ -152,6 +152,7 @@ describe.skipIf(!browserAvailable)('web app: business calendars', { timeout: 60_
     await form.getByRole('button', { name: 'Save the calendar' }).click();
     await alert.getByText('calendars[0].calendar.timeZone').waitFor();
     await expect(alert.textContent()).resolves.toContain('unknown time zone');
+    await screenshot(page, '41-calendars-refused');
     expect(await versionCount()).toBe(before);
     expect((await matrix()).calendars[0].calendar.timeZone).toBe('Europe/Paris');
 
