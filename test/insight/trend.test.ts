@@ -161,7 +161,7 @@ describe.each(ENGINES)('the trend report and report CSV files on %s', (engine) =
     ['a period ending before it starts', 'from=2026-03-12&to=2026-03-02', 'invalid_period'],
     ['more than 400 days', 'from=2025-01-01&to=2026-03-01&interval=day', 'too_many_buckets'],
     ['more than 400 weeks', 'from=2010-01-01&to=2026-03-01&interval=week', 'too_many_buckets'],
-    ['a format it does not know', 'from=2026-03-02&to=2026-03-12&format=pdf', 'validation_failed'],
+    ['a format it does not know', 'from=2026-03-02&to=2026-03-12&format=docx', 'validation_failed'],
   ])('refuses %s with a 400 and an error body', async (_name, query, code) => {
     const res = await get(`/api/v1/reports/trend?${query}`);
     expect(res.status).toBe(400);

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import ExcelJS from 'exceljs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
@@ -139,10 +141,17 @@ describe.skipIf(!browserAvailable)('web app: reports, charts and the escalation 
     await screenshot(page, 'reports-trend-week');
   });
 
+  /** Clicks a report's file link (csv-sla, pdf-trend...) and gives the file Chromium saved. */
+  const save = async (testId: string) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+    const path = (await file.path())!;
+    return { name: file.suggestedFilename(), data: await readFile(path), path };
+  };
+
   it('downloads the trend and the other reports as CSV files', async () => {
     const download = async (report: string) => {
-      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`csv-${report}`).click()]);
-      return { name: file.suggestedFilename(), text: (await readFile((await file.path())!, 'utf8')).replace(/^\uFEFF/, '') };
+      const { name, data } = await save(`csv-${report}`);
+      return { name, text: data.toString('utf8').replace(/^\uFEFF/, '') };
     };
     const trend = await download('trend');
     expect(trend.name).toBe('palier-trend-week-2026-03-01-2026-03-10.csv');
@@ -163,6 +172,28 @@ describe.skipIf(!browserAvailable)('web app: reports, charts and the escalation 
         `/api/v1/reports/${report}?from=2026-03-01&to=2026-03-10&format=csv`,
       );
     await page.getByRole('link', { name: 'Download CSV: SLA compliance per tier and priority' }).waitFor();
+  });
+
+  it('downloads the reports as XLSX workbooks and PDF documents, named like the CSV files', async () => {
+    const xlsx = await save('xlsx-sla');
+    expect(xlsx.name).toBe('palier-sla-2026-03-01-2026-03-10.xlsx');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx.data as unknown as ArrayBuffer);
+    const sheet = workbook.worksheets[0]!;
+    expect((sheet.getRow(1).values as unknown[]).slice(1, 6)).toEqual(['tier', 'priority', 'stints', 'ack_met', 'ack_missed']);
+    // The figures of the SLA chart, as numbers.
+    expect((sheet.getRow(2).values as unknown[]).slice(1, 6)).toEqual(['L1', 'P1', 21, 17, 4]);
+    const pdf = await save('pdf-trend');
+    expect(pdf.name).toBe('palier-trend-week-2026-03-01-2026-03-10.pdf');
+    expect(pdf.data.subarray(0, 5).toString()).toBe('%PDF-');
+    // The PDF is in the language the page is shown in.
+    for (const report of ['volume', 'times', 'sla', 'tier-time', 'escalations']) {
+      const base = `/api/v1/reports/${report}?from=2026-03-01&to=2026-03-10`;
+      await expect(page.getByTestId(`xlsx-${report}`).getAttribute('href')).resolves.toBe(`${base}&format=xlsx`);
+      await expect(page.getByTestId(`pdf-${report}`).getAttribute('href')).resolves.toBe(`${base}&format=pdf&lang=en`);
+    }
+    await page.getByRole('link', { name: 'Download PDF: Over time' }).waitFor();
+    await page.getByRole('link', { name: 'Download XLSX: Escalation rate per matrix cell' }).waitFor();
   });
 
   it('shows the category name with markup as text, and runs none of it', async () => {
@@ -196,6 +227,15 @@ describe.skipIf(!browserAvailable)('web app: reports, charts and the escalation 
     await page.getByRole('heading', { name: 'Évolution' }).waitFor();
     await page.getByRole('radio', { name: 'Semaine' }).waitFor();
     await page.getByRole('link', { name: 'Télécharger en CSV : Bilan des prestataires' }).waitFor();
+    await page.getByRole('link', { name: 'Télécharger en XLSX : Bilan des prestataires' }).waitFor();
+    const pdf = page.getByRole('link', { name: 'Télécharger en PDF : Bilan des prestataires' });
+    await expect.poll(() => pdf.getAttribute('href')).toMatch(/&format=pdf&lang=fr$/);
+    const french = await save('pdf-vendors');
+    expect(french.name).toBe(`palier-vendors-${VENDOR_PERIOD.from}-${VENDOR_PERIOD.to}.pdf`);
+    expect(french.data.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = execFileSync('pdftotext', ['-raw', french.path, '-'], { encoding: 'utf8' });
+    expect(text).toContain('Bilan des prestataires');
+    expect(text).toContain('Acme Networks');
   });
 
   it('no page error and no dialog', () => {

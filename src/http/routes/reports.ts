@@ -1,8 +1,11 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MAX_TREND_BUCKETS, TREND_INTERVALS } from '../../domain/trend-buckets.js';
-import { recordsCsv, volumeCsv } from '../../exchange/report-csv.js';
+import { reportToCsv } from '../../exchange/report-csv.js';
+import { reportToPdf } from '../../exchange/report-pdf.js';
+import { recordsTable, volumeTable, type ReportTable } from '../../exchange/report-tables.js';
+import { reportToXlsx } from '../../exchange/report-xlsx.js';
 import type { Services } from '../../services/context.js';
 import {
   escalationReport,
@@ -13,6 +16,7 @@ import {
   vendorReport,
   volumeReport,
 } from '../../services/report.service.js';
+import { currentMatrix } from '../../services/matrix.service.js';
 import { actorOf } from '../auth.js';
 import { errorResponses } from '../schemas.js';
 import { periodFilter, periodQuery } from './period.js';
@@ -158,28 +162,49 @@ const trendBucket = z.object({
 const trend = z.object({ interval: z.enum(TREND_INTERVALS), buckets: z.array(trendBucket) }).meta({ id: 'TrendReport' });
 
 const format = z
-  .enum(['json', 'csv'])
+  .enum(['json', 'csv', 'xlsx', 'pdf'])
   .default('json')
   .describe(
     'csv: the same figures as a CSV file to download (header row, then one row per line of the report; ' +
-      'text starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote)',
+      'text starting with =, +, -, @, a tab or a carriage return is prefixed with a single quote); ' +
+      'xlsx: the same as a workbook of one sheet (numbers and dates typed, text neutralised the same way); ' +
+      'pdf: a printable A4 document with the period, the filters and the figures (and a chart for the trend)',
   );
-const reportQuery = periodQuery.extend({ format });
+const lang = z.enum(['fr', 'en']).optional().describe('Language of the PDF (default: the language of the signed-in user)');
+const reportQuery = periodQuery.extend({ format, lang });
+type ReportQuery = z.infer<typeof reportQuery>;
 
-/** The report itself, or the same figures as a CSV attachment when `format=csv`. */
-function answer<T>(
-  reply: FastifyReply,
-  query: { format: string; from: string; to: string },
-  name: string,
-  data: T,
-  csv: (data: T) => string,
-) {
-  if (query.format !== 'csv') return data;
-  const file = `palier-${name}-${query.from.slice(0, 10)}-${query.to.slice(0, 10)}.csv`;
-  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${file}"`).send(csv(data));
-}
+const FILE_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  pdf: 'application/pdf',
+} as const;
 
 const columns = (schema: z.ZodObject) => Object.keys(schema.shape);
+
+/**
+ * The report itself, or the same figures as a file to download: CSV, XLSX or PDF, named after the
+ * report and its period.
+ */
+function answerWith(services: Services) {
+  return async <T>(
+    request: FastifyRequest & { query: ReportQuery },
+    reply: FastifyReply,
+    name: string,
+    data: T,
+    table: (data: T) => ReportTable,
+  ) => {
+    const { query } = request;
+    if (query.format === 'json') return data;
+    const file = `palier-${name}-${query.from.slice(0, 10)}-${query.to.slice(0, 10)}.${query.format}`;
+    reply.type(FILE_TYPES[query.format]).header('content-disposition', `attachment; filename="${file}"`);
+    if (query.format === 'csv') return reply.send(reportToCsv(table(data)));
+    const language = query.lang ?? (await services.users.byId(actorOf(request).id))?.locale ?? 'fr';
+    if (query.format === 'xlsx') return reply.send(await reportToXlsx(table(data), language));
+    const categoryNames = Object.fromEntries((await currentMatrix(services)).categories.map((c) => [c.key, c.name[language]]));
+    return reply.send(await reportToPdf(table(data), { ...query, generatedAt: services.clock.now(), categoryNames }, language));
+  };
+}
 
 const DESCRIPTION =
   'Over the incidents opened in [from, to), filtered by category, priority and tier (for incident figures the current tier, ' +
@@ -189,6 +214,7 @@ const DESCRIPTION =
 export function reportRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const config = { permission: 'report.read' as const };
+    const answer = answerWith(services);
     const schema = (summary: string) => ({
       tags: ['reports'],
       summary,
@@ -207,7 +233,7 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: volume, ...errorResponses },
         },
       },
-      async (request, reply) => answer(reply, request.query, 'volume', await volumeReport(...args(request)), volumeCsv),
+      async (request, reply) => answer(request, reply, 'volume', await volumeReport(...args(request)), volumeTable),
     );
     app.get(
       '/api/v1/reports/times',
@@ -219,7 +245,7 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        answer(reply, request.query, 'times', await timesReport(...args(request)), (d) => recordsCsv(columns(times), [d])),
+        answer(request, reply, 'times', await timesReport(...args(request)), (d) => recordsTable('times', columns(times), [d])),
     );
     app.get(
       '/api/v1/reports/sla',
@@ -231,7 +257,7 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        answer(reply, request.query, 'sla', await slaReport(...args(request)), (d) => recordsCsv(columns(sla.element), d)),
+        answer(request, reply, 'sla', await slaReport(...args(request)), (d) => recordsTable('sla', columns(sla.element), d)),
     );
     app.get(
       '/api/v1/reports/escalations',
@@ -243,8 +269,8 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        answer(reply, request.query, 'escalations', await escalationReport(...args(request)), (d) =>
-          recordsCsv(columns(escalations.element), d),
+        answer(request, reply, 'escalations', await escalationReport(...args(request)), (d) =>
+          recordsTable('escalations', columns(escalations.element), d),
         ),
     );
     app.get(
@@ -260,8 +286,8 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        answer(reply, request.query, 'vendors', await vendorReport(...args(request)), (d) =>
-          recordsCsv(columns(vendors.element), d),
+        answer(request, reply, 'vendors', await vendorReport(...args(request)), (d) =>
+          recordsTable('vendors', columns(vendors.element), d),
         ),
     );
     app.get(
@@ -274,8 +300,8 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) =>
-        answer(reply, request.query, 'tier-time', await tierTimeReport(...args(request)), (d) =>
-          recordsCsv(columns(tierTime.element), d),
+        answer(request, reply, 'tier-time', await tierTimeReport(...args(request)), (d) =>
+          recordsTable('tier-time', columns(tierTime.element), d),
         ),
     );
     app.get(
@@ -302,11 +328,11 @@ export function reportRoutes(services: Services): FastifyPluginAsyncZod {
       },
       async (request, reply) =>
         answer(
+          request,
           reply,
-          request.query,
           `trend-${request.query.interval}`,
           await trendReport(...args(request), request.query.interval),
-          (d) => recordsCsv(columns(trendBucket), d.buckets),
+          (d) => recordsTable(`trend-${d.interval}`, columns(trendBucket), d.buckets),
         ),
     );
   };

@@ -241,7 +241,7 @@ export function ReportsPage() {
               },
             ])}
           />
-          <CsvLink report="sla" qs={qs} title={t('reports.sla')} />
+          <ReportFiles report="sla" qs={qs} title={t('reports.sla')} />
         </>
       )}
       {tierTime.data && (
@@ -260,7 +260,7 @@ export function ReportsPage() {
               { group: r.tier, label: t('reports.business'), value: r.businessMeanMs, text: dur(r.businessMeanMs), tone: 'b' },
             ])}
           />
-          <CsvLink report="tier-time" qs={qs} title={t('reports.tierTime')} />
+          <ReportFiles report="tier-time" qs={qs} title={t('reports.tierTime')} />
         </>
       )}
       {escalations.data && m && <HeatMap rows={escalations.data} matrix={m} pct={pct} qs={qs} />}
@@ -278,19 +278,34 @@ export function ReportsPage() {
   );
 }
 
-/** The same figures as a CSV file, from the API (format=csv), for the report's own period and filters. */
-function CsvLink({ report, qs, title }: { report: string; qs: string; title: string }) {
-  const { t } = useT();
+const FILE_FORMATS = [
+  { format: 'csv', name: 'CSV' },
+  { format: 'xlsx', name: 'XLSX' },
+  { format: 'pdf', name: 'PDF' },
+] as const;
+
+/**
+ * The same figures as files from the API (format=csv, xlsx or pdf), for the report's own period and
+ * filters; the PDF in the language the page is shown in.
+ */
+function ReportFiles({ report, qs, title }: { report: string; qs: string; title: string }) {
+  const { t, locale } = useT();
   return (
-    <p className="no-print">
-      <a
-        href={`/api/v1/reports/${report}?${qs}&format=csv`}
-        download
-        data-testid={`csv-${report}`}
-        aria-label={t('reports.csvOf', { report: title })}
-      >
-        {t('reports.csv')}
-      </a>
+    <p className="no-print report-files">
+      {t('reports.download')}{' '}
+      {FILE_FORMATS.map(({ format, name }, i) => (
+        <span key={format}>
+          {i > 0 && ' · '}
+          <a
+            href={`/api/v1/reports/${report}?${qs}&format=${format}${format === 'pdf' ? `&lang=${locale}` : ''}`}
+            download
+            data-testid={`${format}-${report}`}
+            aria-label={t('reports.fileOf', { format: name, report: title })}
+          >
+            {name}
+          </a>
+        </span>
+      ))}
     </p>
   );
 }
@@ -324,7 +339,7 @@ function TrendSection({
             </label>
           ))}
         </fieldset>
-        <CsvLink report="trend" qs={`${qs}&interval=${interval}`} title={t('reports.trend')} />
+        <ReportFiles report="trend" qs={`${qs}&interval=${interval}`} title={t('reports.trend')} />
       </div>
       <ErrorMessage error={trend.error} />
       {trend.data && (
@@ -394,7 +409,7 @@ function VolumeSection({ v, pct, qs }: { v: Volume; pct: (r: Rate) => string; qs
           ]}
         />
       )}
-      <CsvLink report="volume" qs={qs} title={t('reports.volume')} />
+      <ReportFiles report="volume" qs={qs} title={t('reports.volume')} />
     </>
   );
 }
@@ -427,7 +442,7 @@ function TimesSection({ times, dur, qs }: { times: Times; dur: (ms: number | nul
           ]}
         />
       </div>
-      <CsvLink report="times" qs={qs} title={t('reports.times')} />
+      <ReportFiles report="times" qs={qs} title={t('reports.times')} />
     </>
   );
 }
@@ -499,7 +514,7 @@ function HeatMap({
           </tbody>
         </table>
       </div>
-      <CsvLink report="escalations" qs={qs} title={t('reports.heat')} />
+      <ReportFiles report="escalations" qs={qs} title={t('reports.heat')} />
     </>
   );
 }
@@ -585,7 +600,7 @@ function VendorSection({
               },
             ])}
           />
-          <CsvLink report="vendors" qs={qs} title={t('reports.vendors')} />
+          <ReportFiles report="vendors" qs={qs} title={t('reports.vendors')} />
         </>
       )}
     </>
