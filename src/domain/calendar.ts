@@ -16,6 +16,7 @@
 import Holidays from 'date-holidays';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { invalid, issuePath } from './errors.js';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -34,9 +35,11 @@ export type Calendar =
       week: Partial<Record<Weekday, OpeningInterval[]>>;
       /** Public holidays from date-holidays. `region` is date-holidays' first-level subdivision (its "state"), e.g. FR "57" for Moselle. */
       holidays?: { country: string; region?: string };
-      /** Extra closed local days, "YYYY-MM-DD". */
-      closures?: string[];
+      /** Extra closed local days, "YYYY-MM-DD", or with the name people know them by. */
+      closures?: Closure[];
     };
+
+export type Closure = string | { date: string; name?: string };
 
 export type BusinessHoursCalendar = Extract<Calendar, { kind: 'business-hours' }>;
 
@@ -107,6 +110,30 @@ const holidaysSchema = z
     }
   });
 
+/** The public holidays of a country (and region) in a year, as people read them: first local day and name. */
+export function listPublicHolidays(
+  holidays: { country: string; region?: string },
+  year: number,
+  lang: string,
+): Array<{ date: string; name: string }> {
+  const checked = holidaysSchema.safeParse(holidays);
+  if (!checked.success) throw invalid('invalid_holidays', 'Unknown holiday country or region', checked.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message })));
+  const { country, region } = checked.data;
+  const hd = region === undefined ? new Holidays(country, { types: ['public'] }) : new Holidays(country, region, { types: ['public'] });
+  return hd
+    .getHolidays(year, lang)
+    .filter((h) => h.type === 'public')
+    .map((h) => ({ date: h.date.slice(0, 10), name: h.name }));
+}
+
+const closureSchema = z
+  .union([z.string(), z.object({ date: z.string(), name: z.string().trim().min(1).max(200).optional() }).strict()])
+  .superRefine((closure, ctx) => {
+    const named = typeof closure === 'object';
+    if (parseLocalDate(named ? closure.date : closure) === undefined)
+      ctx.addIssue({ code: 'custom', message: 'expected a valid YYYY-MM-DD date', path: named ? ['date'] : [] });
+  });
+
 export const calendarSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('24x7') }).strict(),
   z
@@ -115,9 +142,7 @@ export const calendarSchema = z.discriminatedUnion('kind', [
       timeZone: z.string().refine((zone) => IANAZone.isValidZone(zone), { message: 'unknown IANA time zone' }),
       week: weekSchema,
       holidays: holidaysSchema.optional(),
-      closures: z
-        .array(z.string().refine((d) => parseLocalDate(d) !== undefined, { message: 'expected a valid YYYY-MM-DD date' }))
-        .optional(),
+      closures: z.array(closureSchema).optional(),
     })
     .strict(),
 ]) satisfies z.ZodType<Calendar>;
@@ -242,7 +267,7 @@ function compileUncached(cal: BusinessHoursCalendar): Compiled {
   const parsed = calendarSchema.safeParse(cal);
   if (!parsed.success) throw new Error(`Invalid calendar:\n${z.prettifyError(parsed.error)}`);
   const week = WEEKDAYS.map((d) => mergeSpans((cal.week[d] ?? []).map((i) => [toMinutes(i.start), toMinutes(i.end)] as const)));
-  const closures = new Set((cal.closures ?? []).map((text) => parseLocalDate(text)!));
+  const closures = new Set((cal.closures ?? []).map((c) => parseLocalDate(typeof c === 'string' ? c : c.date)!));
   const zone = IANAZone.create(cal.timeZone);
   return {
     zone,

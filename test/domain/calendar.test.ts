@@ -143,6 +143,12 @@ describe('default business calendar (Paris, Mon–Fri 09:00–18:00, French publ
     expect(addBusinessTime(office, paris('2026-06-02T17:00'), 2 * H)).toBe(paris('2026-06-03T10:00'));
   });
 
+  it('a named closure day closes the day as a plain date does', () => {
+    const named: Calendar = { ...defaultBusinessCalendar(), closures: [{ date: '2026-06-03', name: 'Inventaire annuel' }] };
+    expect(addBusinessTime(named, paris('2026-06-02T17:00'), 2 * H)).toBe(paris('2026-06-04T10:00'));
+    expect(isOpen(named, paris('2026-06-03T10:00'))).toBe(false);
+  });
+
   it('refuses a negative duration', () => {
     expect(() => addBusinessTime(office, paris('2026-06-01T09:00'), -1)).toThrow(RangeError);
   });
@@ -321,6 +327,10 @@ describe('calendarSchema', () => {
   it('rejects impossible closure dates', () => {
     expect(issuesOf({ ...valid, closures: ['2026-02-29'] })).toEqual(['closures.0: expected a valid YYYY-MM-DD date']);
     expect(issuesOf({ ...valid, closures: ['2026-6-1'] })).toEqual(['closures.0: expected a valid YYYY-MM-DD date']);
+    expect(issuesOf({ ...valid, closures: [{ date: '2026-02-30', name: 'Fermeture' }] })).toEqual([
+      'closures.0.date: expected a valid YYYY-MM-DD date',
+    ]);
+    expect(issuesOf({ ...valid, closures: [{ date: '2026-06-03', name: 'Inventaire' }, '2026-06-04'] })).toEqual([]);
   });
 
   it('rejects unknown keys and unknown kinds (strict objects)', () => {

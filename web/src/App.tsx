@@ -3,6 +3,7 @@ import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'reac
 import type { Role } from './api';
 import { I18nProvider, storedLocale, useT } from './i18n';
 import { useLiveIncidents } from './live';
+import { CalendarsPage } from './pages/Calendars';
 import { DashboardPage } from './pages/Dashboard';
 import { IncidentPage } from './pages/Incident';
 import { MatrixPage } from './pages/Matrix';
@@ -82,6 +83,7 @@ function Shell() {
             {link('/report', t('nav.report'), organisation)}
             {link('/portal', t('nav.portal'), organisation)}
             {link('/matrix', t('nav.matrix'), organisation)}
+            {link('/calendars', t('nav.calendars'), organisation)}
             {link('/reports', t('nav.reports'), role === 'admin' || role === 'manager')}
             {link('/teams', t('nav.teams'), staff && organisation)}
             {link('/users', t('nav.users'), role === 'admin' || role === 'manager')}
@@ -121,6 +123,7 @@ function Shell() {
           <Route path="/report" element={<ReportPage />} />
           <Route path="/portal" element={<PortalPage />} />
           <Route path="/matrix" element={<MatrixPage />} />
+          <Route path="/calendars" element={<CalendarsPage />} />
           <Route path="/dashboard" element={<DashboardPage />} />
           <Route path="/reports" element={<ReportsPage />} />
           <Route path="/teams" element={<TeamsPage />} />

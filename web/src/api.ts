@@ -174,9 +174,10 @@ export interface Matrix {
     name: Localized;
     description?: Localized;
     confidential?: boolean | { tiers: string[]; users: number[] };
+    clocks?: Array<{ key: string; name: Localized; duration: string; calendar?: string }>;
   }>;
   cells: Array<{ category: string; tier: string; actions: Localized[]; mandatory?: number[] }>;
-  sla: Array<{ tier: string; priority: string; category?: string; acknowledge: string; resolve: string }>;
+  sla: Array<{ tier: string; priority: string; category?: string; acknowledge: string; resolve: string; calendar?: string }>;
   [more: string]: unknown;
 }
 

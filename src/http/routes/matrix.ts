@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { invalid, issuePath } from '../../domain/errors.js';
 import { CONTENT_TYPES, detectFormat, EXPORT_FORMATS, exportMatrix, importMatrix, matrixFromJson, type ImportFormat } from '../../exchange/matrix-files.js';
+import { listPublicHolidays } from '../../domain/calendar.js';
 import { matrixDefinitionSchema, type Matrix } from '../../domain/matrix.js';
 import type { Services } from '../../services/context.js';
 import { currentMatrix, diffVersions, matrixVersion, saveMatrix } from '../../services/matrix.service.js';
@@ -131,6 +132,33 @@ export function matrixRoutes(services: Services): FastifyPluginAsyncZod {
           : matrixFromJson(body);
         const saved = await saveMatrix(services, actorOf(request), definition, { comment: request.query.comment ?? 'Imported from a file' });
         return reply.status(201).send(out(saved));
+      },
+    );
+
+    app.get(
+      '/api/v1/matrix/holidays',
+      {
+        config: { permission: 'matrix.read' },
+        schema: {
+          tags: ['matrix'],
+          summary: "The public holidays a calendar's `holidays` (country, region) closes in a year",
+          querystring: z
+            .object({
+              country: z.string().max(3),
+              region: z.string().max(10).optional(),
+              year: z.coerce.number().int().min(1970).max(2200),
+              lang: z.enum(['fr', 'en']).default('fr').describe('Language of the names'),
+            })
+            .strict(),
+          response: {
+            200: z.object({ holidays: z.array(z.object({ date: z.string().describe('YYYY-MM-DD, local'), name: z.string() })) }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const { country, region, year, lang } = request.query;
+        return { holidays: listPublicHolidays({ country, ...(region ? { region } : {}) }, year, lang) };
       },
     );
 
