@@ -246,6 +246,10 @@ const TABLE: Record<string, Row> = {
       return { path: '/api/v1/matrix', body: { ...current, comment: 'unchanged' } };
     },
   },
+  'GET /api/v1/matrix/holidays': {
+    expect: organisation(200),
+    prepare: async () => ({ path: '/api/v1/matrix/holidays?country=FR&year=2026&lang=en' }),
+  },
   'GET /api/v1/matrix/versions': { expect: organisation(200), prepare: async () => ({ path: '/api/v1/matrix/versions' }) },
   'GET /api/v1/matrix/versions/{version}': {
     expect: organisation(200),
