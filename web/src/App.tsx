@@ -1,28 +1,35 @@
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router';
 import type { Role } from './api';
 import { I18nProvider, storedLocale, useT } from './i18n';
 import { useLiveIncidents } from './live';
-import { CalendarsPage } from './pages/Calendars';
 import { DashboardPage } from './pages/Dashboard';
-import { IncidentPage } from './pages/Incident';
-import { MatrixPage } from './pages/Matrix';
-import { NotificationsPage } from './pages/Notifications';
 import { PortalPage, ReportPage } from './pages/Portal';
 import { QueuePage } from './pages/Queue';
-import { ReportsPage } from './pages/Reports';
 import { SignInPage } from './pages/SignIn';
-import { TeamsPage } from './pages/Teams';
-import { UsersPage } from './pages/Users';
-import { VendorPortalPage } from './pages/Vendor';
-import { VendorPage } from './pages/VendorDetail';
-import { VendorsPage } from './pages/Vendors';
 import { SessionProvider, useSession } from './session';
+
+// Pages most people open later are loaded on demand, which keeps the first page's bundle small.
+const CalendarsPage = lazy(() => import('./pages/Calendars').then((m) => ({ default: m.CalendarsPage })));
+const IncidentPage = lazy(() => import('./pages/Incident').then((m) => ({ default: m.IncidentPage })));
+const MatrixPage = lazy(() => import('./pages/Matrix').then((m) => ({ default: m.MatrixPage })));
+const NotificationsPage = lazy(() => import('./pages/Notifications').then((m) => ({ default: m.NotificationsPage })));
+const ReportsPage = lazy(() => import('./pages/Reports').then((m) => ({ default: m.ReportsPage })));
+const TeamsPage = lazy(() => import('./pages/Teams').then((m) => ({ default: m.TeamsPage })));
+const UsersPage = lazy(() => import('./pages/Users').then((m) => ({ default: m.UsersPage })));
+const VendorPortalPage = lazy(() => import('./pages/Vendor').then((m) => ({ default: m.VendorPortalPage })));
+const VendorPage = lazy(() => import('./pages/VendorDetail').then((m) => ({ default: m.VendorPage })));
+const VendorsPage = lazy(() => import('./pages/Vendors').then((m) => ({ default: m.VendorsPage })));
 
 export function App() {
   const { pathname } = useLocation();
   // A vendor's signed link opens its page without any account or session.
-  if (pathname.startsWith('/vendor/')) return <VendorPortalPage token={decodeURIComponent(pathname.slice('/vendor/'.length))} />;
+  if (pathname.startsWith('/vendor/'))
+    return (
+      <Suspense fallback={<p className="loading">…</p>}>
+        <VendorPortalPage token={decodeURIComponent(pathname.slice('/vendor/'.length))} />
+      </Suspense>
+    );
   return (
     <SessionProvider>
       <Localized />
@@ -116,27 +123,29 @@ function Shell() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<Navigate to={HOME[role]} replace />} />
-          <Route path="/queue" element={<QueuePage />} />
-          <Route path="/incidents/:id" element={<IncidentPage />} />
-          <Route path="/report" element={<ReportPage />} />
-          <Route path="/portal" element={<PortalPage />} />
-          <Route path="/matrix" element={<MatrixPage />} />
-          <Route path="/calendars" element={<CalendarsPage />} />
-          <Route path="/dashboard" element={<DashboardPage />} />
-          <Route path="/reports" element={<ReportsPage />} />
-          <Route path="/teams" element={<TeamsPage />} />
-          <Route path="/users" element={<UsersPage />} />
-          <Route path="/vendors" element={<VendorsPage />} />
-          <Route path="/vendors/:id" element={<VendorPage />} />
-          {/* Channels and their secrets are for administrators only; others go home. */}
-          <Route
-            path="/notifications"
-            element={role === 'admin' ? <NotificationsPage /> : <Navigate to={HOME[role]} replace />}
-          />
-          <Route path="*" element={<Navigate to={HOME[role]} replace />} />
-        </Routes>
+        <Suspense fallback={<p className="loading">…</p>}>
+          <Routes>
+            <Route path="/" element={<Navigate to={HOME[role]} replace />} />
+            <Route path="/queue" element={<QueuePage />} />
+            <Route path="/incidents/:id" element={<IncidentPage />} />
+            <Route path="/report" element={<ReportPage />} />
+            <Route path="/portal" element={<PortalPage />} />
+            <Route path="/matrix" element={<MatrixPage />} />
+            <Route path="/calendars" element={<CalendarsPage />} />
+            <Route path="/dashboard" element={<DashboardPage />} />
+            <Route path="/reports" element={<ReportsPage />} />
+            <Route path="/teams" element={<TeamsPage />} />
+            <Route path="/users" element={<UsersPage />} />
+            <Route path="/vendors" element={<VendorsPage />} />
+            <Route path="/vendors/:id" element={<VendorPage />} />
+            {/* Channels and their secrets are for administrators only; others go home. */}
+            <Route
+              path="/notifications"
+              element={role === 'admin' ? <NotificationsPage /> : <Navigate to={HOME[role]} replace />}
+            />
+            <Route path="*" element={<Navigate to={HOME[role]} replace />} />
+          </Routes>
+        </Suspense>
       </main>
     </>
   );
