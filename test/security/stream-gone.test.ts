@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportIncident } from '../helpers/confidential.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
 import { openStream } from '../helpers/stream.js';
@@ -34,14 +35,7 @@ describe.each(ENGINES)('live stream: incidents moved out of sight on %s', (engin
     await t?.close();
   });
 
-  const open = async (title: string, category: string) => {
-    const res = await t.api('POST', '/api/v1/incidents', {
-      as: requester,
-      body: { title, description: 'Signalé par le service client', category, impact: 1, urgency: 1 },
-    });
-    expect(res.status).toBe(201);
-    return res.body.id as number;
-  };
+  const open = (title: string, category: string) => reportIncident(t, requester, title, category);
   const escalate = async (id: number) => {
     expect((await t.api('POST', `/api/v1/incidents/${id}/acknowledge`, { as: l1 })).status).toBe(200);
     const res = await t.api('POST', `/api/v1/incidents/${id}/escalate`, { as: l1, body: { reason: 'Analyse par le niveau 2' } });

@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportIncident } from '../helpers/confidential.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
-import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
+import { browserAvailable, ensureWebBuilt, launchBrowser, screenshot, signedInPage, watchPage } from './browser.js';
 
 const BREACH_TITLE = 'Fichier clients zorglub exposé';
 const OUTAGE_TITLE = 'Commutateur zorglub en panne';
@@ -13,13 +14,7 @@ describe.skipIf(!browserAvailable)('web app: an incident moved out of sight', { 
   let admin: TestUser;
   const seen: Array<{ errors: string[]; dialogs: string[] }> = [];
 
-  async function pageFor(user: TestUser): Promise<Page> {
-    const page = await (await personContext(browser)).newPage();
-    page.setDefaultTimeout(10_000);
-    seen.push(watchPage(page));
-    await signIn(page, t.url, user.email);
-    return page;
-  }
+  const pageFor = (user: TestUser) => signedInPage(browser, t.url, user.email, seen);
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -34,14 +29,7 @@ describe.skipIf(!browserAvailable)('web app: an incident moved out of sight', { 
 
   it('drops an escalated breach from the helpdesk queue and says so on its open page, in English and French', async () => {
     const requester = await t.user('requester');
-    const open = async (title: string, category: string) => {
-      const res = await t.api('POST', '/api/v1/incidents', {
-        as: requester,
-        body: { title, description: 'Signalé par le service client', category, impact: 1, urgency: 1 },
-      });
-      expect(res.status).toBe(201);
-      return res.body.id as number;
-    };
+    const open = (title: string, category: string) => reportIncident(t, requester, title, category);
     const breach = await open(BREACH_TITLE, 'data-security-breach');
     await open(OUTAGE_TITLE, 'network-downtime');
 
