@@ -63,21 +63,24 @@ export class IncidentFeed {
    * incident created by the new events has no earlier state and is absent.
    */
   private async statesBefore(firstSeq: ReadonlyMap<number, number>): Promise<Map<number, Visible>> {
-    const rows = await this.db
-      .selectFrom('incident_events')
-      .selectAll()
-      .where((eb) =>
-        eb.or([...firstSeq].map(([id, seq]) => eb.and([eb('incident_id', '=', id), eb('seq', '<', seq)]))),
-      )
-      .orderBy('incident_id')
-      .orderBy('seq')
-      .execute();
     const events = new Map<number, IncidentEvent[]>();
-    for (const row of rows) {
-      const event = eventFromRow(row);
-      const list = events.get(event.incidentId) ?? [];
-      list.push(event);
-      events.set(event.incidentId, list);
+    // In slices, so that a busy second stays within the engines' limits on query parameters.
+    const ids = [...firstSeq.keys()];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('incident_events')
+        .selectAll()
+        .where('incident_id', 'in', ids.slice(i, i + 500))
+        .orderBy('incident_id')
+        .orderBy('seq')
+        .execute();
+      for (const row of rows) {
+        const event = eventFromRow(row);
+        if (event.seq >= firstSeq.get(event.incidentId)!) continue;
+        const list = events.get(event.incidentId) ?? [];
+        list.push(event);
+        events.set(event.incidentId, list);
+      }
     }
     const states = new Map<number, Visible>();
     for (const [id, list] of events) {
