@@ -18,3 +18,13 @@ export async function nameInConfidentialCategories(t: TestServer, user: TestUser
   });
   if (res.status !== 200) throw new Error(`could not name user ${user.id}: ${res.status} ${JSON.stringify(res.body)}`);
 }
+
+/** A requester reports an incident of that category over the API; returns its id. */
+export async function reportIncident(t: TestServer, requester: TestUser, title: string, category: string): Promise<number> {
+  const res = await t.api('POST', '/api/v1/incidents', {
+    as: requester,
+    body: { title, description: 'Signalé par le service client', category, impact: 1, urgency: 1 },
+  });
+  if (res.status !== 201) throw new Error(`could not report ${title}: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { id: number }).id;
+}

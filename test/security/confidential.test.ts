@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentReference, notificationMessageId } from '../../src/notify/mail-references.js';
 import { ENGINES, type EngineName } from '../helpers/engines.js';
 import { startServer, type TestServer, type TestUser } from '../helpers/server.js';
+import { openStream } from '../helpers/stream.js';
 import { newIntegration } from '../intake/helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,34 +30,6 @@ const SEES_AT_L2: Record<Who, boolean> = { ...SEES_AT_L1, l1: false };
 const SEES_CONTROL: Record<Who, boolean> = { ...SEES_AT_L1, l1: true, lx: true, manager: true };
 const STAFF: Who[] = ['l1', 'l2', 'lx', 'manager', 'named', 'admin'];
 const DESK: Who[] = ['manager', 'named', 'admin'];
-
-/** Reads a server-sent event stream and keeps the ids of every `incidents` event. */
-async function openStream(url: string, token: string) {
-  const controller = new AbortController();
-  const res = await fetch(`${url}/api/v1/stream`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  const received: number[] = [];
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const data = /^event: incidents\ndata: (.*)$/m.exec(buffer.slice(0, end))?.[1];
-          buffer = buffer.slice(end + 2);
-          if (data) received.push(...(JSON.parse(data) as { ids: number[] }).ids);
-        }
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
-  return { res, received, close: () => controller.abort() };
-}
 
 describe.each(ENGINES)('confidential categories on %s', (engine: EngineName) => {
   let t: TestServer;

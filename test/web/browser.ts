@@ -86,3 +86,17 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** A page signed in as that user in a fresh profile, its errors and dialogs collected into `seen`. */
+export async function signedInPage(
+  browser: Browser,
+  baseUrl: string,
+  email: string,
+  seen: Array<{ errors: string[]; dialogs: string[] }>,
+): Promise<Page> {
+  const page = await (await personContext(browser)).newPage();
+  page.setDefaultTimeout(10_000);
+  seen.push(watchPage(page));
+  await signIn(page, baseUrl, email);
+  return page;
+}

@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 
 /**
@@ -13,12 +13,24 @@ export function useLiveIncidents(enabled: boolean): boolean {
     const source = new EventSource('/api/v1/stream');
     source.onopen = () => setConnected(true);
     source.onerror = () => setConnected(false);
-    source.addEventListener('incidents', (event) => {
-      const { ids } = JSON.parse((event as MessageEvent<string>).data) as { ids: number[] };
+    const idsOf = (event: Event) => (JSON.parse((event as MessageEvent<string>).data) as { ids: number[] }).ids;
+    const refetchLists = () => {
       void client.invalidateQueries({ queryKey: ['queue'] });
       void client.invalidateQueries({ queryKey: ['mine'] });
       void client.invalidateQueries({ queryKey: ['dashboard'] });
-      for (const id of ids) void client.invalidateQueries({ queryKey: ['incident', id] });
+    };
+    source.addEventListener('incidents', (event) => {
+      refetchLists();
+      for (const id of idsOf(event)) {
+        // Seen again (handed back to the caller's tier, say): the page shows it once more.
+        client.setQueryData(['gone', id], false);
+        void client.invalidateQueries({ queryKey: ['incident', id] });
+      }
+    });
+    // Incidents moved out of the caller's sight: lists drop them when refetched, and open pages say so.
+    source.addEventListener('gone', (event) => {
+      refetchLists();
+      for (const id of idsOf(event)) client.setQueryData(['gone', id], true);
     });
     return () => {
       source.close();
@@ -26,6 +38,12 @@ export function useLiveIncidents(enabled: boolean): boolean {
     };
   }, [enabled, client]);
   return connected;
+}
+
+/** Whether the live feed said this incident moved out of the caller's sight while a page showed it. */
+export function useGoneIncident(id: number): boolean {
+  const gone = useQuery({ queryKey: ['gone', id], queryFn: () => false, initialData: false, staleTime: Infinity });
+  return gone.data;
 }
 
 /** The current time, ticking every second, for countdowns. */

@@ -7,7 +7,9 @@ import { errorResponses } from '../schemas.js';
 
 /**
  * Server-sent events for the browser app: `event: incidents` with the ids of visible incidents that
- * changed, so that open queues and pages refetch them. Authenticated like any GET (cookie or token).
+ * changed, so that open queues and pages refetch them, and `event: gone` with the ids of incidents
+ * the caller saw until a change moved them out of sight (the id alone: nothing more is theirs to
+ * know). Authenticated like any GET (cookie or token).
  */
 export function streamRoutes(services: Services, opts: { intervalMs?: number } = {}): FastifyPluginAsyncZod {
   return async (app) => {
@@ -26,7 +28,7 @@ export function streamRoutes(services: Services, opts: { intervalMs?: number } =
         schema: {
           tags: ['incidents'],
           summary:
-            'Server-sent events: ids of incidents visible to the caller that changed (event "incidents", data {"ids":[…]})',
+            'Server-sent events: ids of incidents visible to the caller that changed (event "incidents", data {"ids":[…]}), and of those a change moved out of their sight (event "gone", same data)',
           response: { ...errorResponses },
         },
       },
@@ -44,6 +46,7 @@ export function streamRoutes(services: Services, opts: { intervalMs?: number } =
         const unsubscribe = await feed.subscribe({
           actor,
           send: (ids) => raw.write(`event: incidents\ndata: ${JSON.stringify({ ids })}\n\n`),
+          gone: (ids) => raw.write(`event: gone\ndata: ${JSON.stringify({ ids })}\n\n`),
         });
         const heartbeat = setInterval(() => raw.write(': ping\n\n'), 15_000);
         const end = () => {

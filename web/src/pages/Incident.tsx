@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, uploadAttachment, type IncidentDetail, type TimelineEvent, type User } from '../api';
 import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { VendorHandOff } from '../components/VendorHandOff';
 import { formatDate, formatDuration, formatIsoDuration, useT, type T, type TKey } from '../i18n';
-import { useNow } from '../live';
+import { useGoneIncident, useNow } from '../live';
 import { useMatrix } from '../matrix';
 import { useSession } from '../session';
 
@@ -55,7 +55,19 @@ export function IncidentPage() {
     onSuccess: () => client.invalidateQueries({ queryKey: ['incident', id] }),
   });
   const [asked, setAsked] = useState<{ index: number; checked: boolean } | null>(null);
+  const gone = useGoneIncident(id);
 
+  // Nothing of it stays on screen once it has moved out of sight.
+  if (gone)
+    return (
+      <section className="incident-gone" role="status">
+        <h1>{t('incident.gone')}</h1>
+        <p>{t('incident.goneWhy')}</p>
+        <p>
+          <Link to="/">{t('incident.goneBack')}</Link>
+        </p>
+      </section>
+    );
   if (detail.error) return <ErrorMessage error={detail.error} />;
   if (!detail.data || !matrix.data) return <p>{t('common.loading')}</p>;
   const i = detail.data;
