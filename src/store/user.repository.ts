@@ -122,7 +122,7 @@ export class UserRepository {
   async revokeTokenById(userId: number, id: number, at: number): Promise<string | undefined> {
     const row = await this.db
       .updateTable('api_tokens')
-      .set({ revoked_at: at })
+      .set({ revoked_at: at, id_token: null })
       .where('id', '=', id)
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
@@ -135,7 +135,7 @@ export class UserRepository {
   async revokeAllTokens(userId: number, at: number): Promise<number> {
     const result = await this.db
       .updateTable('api_tokens')
-      .set({ revoked_at: at })
+      .set({ revoked_at: at, id_token: null })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();

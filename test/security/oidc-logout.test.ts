@@ -97,6 +97,18 @@ describe.each(ENGINES)('single logout on %s', (engine: EngineName) => {
     expect(await prompt.json()).toMatchObject({ prompt: 'login' });
   }, 30_000);
 
+  it('forgets the ID token of a single sign-on session revoked from the sessions list', async () => {
+    const user = await t.user('agent', { email: 'emma@example.test' });
+    idp.accounts.set('emma-sub', { email: 'emma@example.test', email_verified: true, name: 'Emma' });
+    await signInThrough(t.url, idp, 'emma-sub');
+    const kept = () =>
+      t.palier.services.store.db.selectFrom('api_tokens').select('id').where('user_id', '=', user.id).where('id_token', 'is not', null).execute();
+    const [session] = await kept();
+    expect(session).toBeDefined();
+    expect((await t.api('DELETE', `/api/v1/auth/tokens/${session!.id}`, { as: user })).status).toBe(204);
+    expect(await kept()).toEqual([]);
+  }, 30_000);
+
   it('keeps a password session sign-out local', async () => {
     const user = await t.user('agent', { email: 'denis@example.test' });
     const signIn = await fetch(`${t.url}/api/v1/auth/session`, {
