@@ -75,6 +75,8 @@ export interface OidcConfig {
   autoCreate: 'off' | 'requester';
   /** Roles and tiers from the provider's groups at each sign-in; absent: roles are given in Palier only. */
   roleSync?: OidcRoleSync | undefined;
+  /** Signing out of Palier also signs out at the provider, when it offers an end_session_endpoint (default on). */
+  singleLogout?: boolean | undefined;
 }
 
 export interface OidcRoleSync {
@@ -176,6 +178,7 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   PALIER_OIDC_ROLE_FALLBACK: z.enum(['requester', 'refuse']).default('requester'),
+  PALIER_OIDC_SINGLE_LOGOUT: z.enum(['on', 'off']).default('on'),
   PALIER_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'PALIER_SMTP_URL must be an smtp:// or smtps:// URL')
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
             e.PALIER_OIDC_ROLE_SYNC === 'on-sign-in'
               ? { groupsClaim: e.PALIER_OIDC_GROUPS_CLAIM, map: e.PALIER_OIDC_ROLE_MAP, fallback: e.PALIER_OIDC_ROLE_FALLBACK }
               : undefined,
+          singleLogout: e.PALIER_OIDC_SINGLE_LOGOUT === 'on',
         }
       : null,
     notify: {

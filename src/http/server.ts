@@ -23,7 +23,8 @@ import { intakeRoutes } from './routes/intake.js';
 import { integrationRoutes } from './routes/integrations.js';
 import { matrixRoutes } from './routes/matrix.js';
 import { notificationRoutes } from './routes/notifications.js';
-import { oidcRoutes } from './routes/oidc.js';
+import { OIDC_CALLBACK_PATH, oidcRoutes } from './routes/oidc.js';
+import { OidcSignIn } from '../services/oidc.service.js';
 import { reportRoutes } from './routes/reports.js';
 import { simulationRoutes } from './routes/simulations.js';
 import { userRoutes } from './routes/users.js';
@@ -102,8 +103,12 @@ export async function buildServer(services: Services, config: Config): Promise<F
     },
   );
 
-  await app.register(authRoutes(services, config));
-  await app.register(oidcRoutes(services, config));
+  // One client of the provider for both signing in (oidc routes) and signing out (auth routes).
+  const oidcSignIn = config.oidc
+    ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`)
+    : undefined;
+  await app.register(authRoutes(services, config, oidcSignIn));
+  await app.register(oidcRoutes(services, config, oidcSignIn));
   await app.register(matrixRoutes(services));
   await app.register(incidentExportRoutes(services));
   // Lists and queues share the JSON kept of each incident version they served.

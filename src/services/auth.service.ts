@@ -35,18 +35,19 @@ export async function issueToken(
   return { ...(await issueTokenFor(s, publicUser, kind, ttlMs, name)), user: publicUser };
 }
 
-/** A new token for a user whose identity was proven some other way (single sign-on). */
+/** A new token for a user whose identity was proven some other way (single sign-on, with its ID token). */
 export async function issueTokenFor(
   s: Services,
   user: User,
   kind: 'api' | 'session',
   ttlMs: number,
   name: string | null = null,
+  idToken: string | null = null,
 ): Promise<{ token: string; tokenId: number; expiresAt: number | null }> {
   const { token, hash: tokenHash } = newToken();
   const now = s.clock.now();
   const expiresAt = ttlMs > 0 ? now + ttlMs : null;
-  const tokenId = await s.users.insertToken(user.id, tokenHash, kind, now, expiresAt, name);
+  const tokenId = await s.users.insertToken(user.id, tokenHash, kind, now, expiresAt, name, idToken);
   return { token, tokenId, expiresAt };
 }
 
@@ -107,10 +108,12 @@ function forgetUser(s: Services, userId: number) {
   for (const [hash, entry] of cache.entries) if (entry.actor.id === userId) cache.entries.delete(hash);
 }
 
-export async function revokeToken(s: Services, token: string): Promise<void> {
+/** Revokes a token; answers the ID token a single sign-on session kept, for the provider's sign-out. */
+export async function revokeToken(s: Services, token: string): Promise<string | null> {
   const hash = hashToken(token);
-  await s.users.revokeToken(hash, s.clock.now());
+  const revoked = await s.users.revokeToken(hash, s.clock.now());
   forgetToken(s, hash);
+  return revoked?.idToken ?? null;
 }
 
 /** A new API token for the signed-in user, named, optionally expiring; the secret is returned once. */

@@ -140,7 +140,7 @@ export class OidcSignIn {
   async finish(
     query: URLSearchParams,
     transaction: OidcTransaction | undefined,
-  ): Promise<{ user: User; created: boolean; subject: string; sync?: RoleSyncOutcome | undefined }> {
+  ): Promise<SignedIn> {
     if (!transaction || transaction.expiresAt <= this.services.clock.now())
       throw new OidcSignInError('sso_state', 'No sign-in in progress, or it has expired');
     // Checked here as well as by the library: a forged state never reaches the provider's token endpoint.
@@ -158,6 +158,7 @@ export class OidcSignIn {
       throw new OidcSignInError('sso_unavailable', 'The identity provider cannot be reached', { cause: describe(error) });
     }
     let claims: Record<string, unknown>;
+    let idTokenText: string | undefined;
     try {
       const callback = new URL(this.redirectUri);
       callback.search = query.toString();
@@ -168,6 +169,7 @@ export class OidcSignIn {
         idTokenExpected: true,
       });
       const idToken = tokens.claims()!;
+      idTokenText = tokens.id_token;
       claims = { ...idToken };
       // Providers that follow the OpenID Connect rules strictly give e-mail claims only at UserInfo;
       // some give groups there only.
@@ -186,6 +188,28 @@ export class OidcSignIn {
         throw new OidcSignInError('sso_cancelled', 'The identity provider refused the sign-in', { providerError: error.error });
       throw new OidcSignInError('sso_failed', "The identity provider's answer could not be verified", { cause: describe(error) });
     }
+    const found = await this.person(claims);
+    return { ...found, idToken: idTokenText };
+  }
+
+  /**
+   * Where to send the browser so that the provider ends its own session too (RP-Initiated Logout
+   * 1.0), then back to `postLogoutRedirectUri`; undefined when single logout is off, the provider
+   * offers no end_session_endpoint, or it cannot be reached (the sign-out then stays local).
+   */
+  async endSessionUrl(idToken: string, postLogoutRedirectUri: string): Promise<string | undefined> {
+    if (this.settings.singleLogout === false) return undefined;
+    const config = await this.configuration().catch(() => undefined);
+    if (!config?.serverMetadata().end_session_endpoint) return undefined;
+    return oidc.buildEndSessionUrl(config, {
+      id_token_hint: idToken,
+      post_logout_redirect_uri: postLogoutRedirectUri,
+      client_id: this.settings.clientId,
+    }).href;
+  }
+
+  /** The Palier user of the provider's verified e-mail (made, or role-synced, as the settings say). */
+  private async person(claims: Record<string, unknown>): Promise<Omit<SignedIn, 'idToken'>> {
     const subject = String(claims.sub);
     const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
     if (!email) throw new OidcSignInError('sso_email_unverified', 'The identity provider gave no e-mail address', { subject });
@@ -273,6 +297,15 @@ export class OidcSignIn {
       throw error;
     }
   }
+}
+
+export interface SignedIn {
+  user: User;
+  created: boolean;
+  subject: string;
+  sync?: RoleSyncOutcome | undefined;
+  /** Kept with the session (server-side only) as the id_token_hint of the provider's sign-out. */
+  idToken?: string | undefined;
 }
 
 interface MappedSignIn {

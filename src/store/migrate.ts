@@ -11,6 +11,7 @@ import * as m0008 from './migrations/0008_teams.js';
 import * as m0009 from './migrations/0009_vendors.js';
 import * as m0010 from './migrations/0010_vendor_figures.js';
 import * as m0011 from './migrations/0011_deliveries.js';
+import * as m0012 from './migrations/0012_sso_sign_out.js';
 
 /** Forward-only, numbered migrations; each receives the engine for the few dialect differences. */
 const MIGRATIONS = {
@@ -25,6 +26,7 @@ const MIGRATIONS = {
   '0009_vendors': m0009,
   '0010_vendor_figures': m0010,
   '0011_deliveries': m0011,
+  '0012_sso_sign_out': m0012,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -111,6 +111,8 @@ export interface ApiTokensTable {
   expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** The ID token of a single sign-on session, kept for the provider's sign-out (id_token_hint). */
+  id_token: string | null;
 }
 
 export interface MatrixVersionsTable {

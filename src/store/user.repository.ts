@@ -88,10 +88,11 @@ export class UserRepository {
     at: number,
     expiresAt: number | null,
     name: string | null = null,
+    idToken: string | null = null,
   ): Promise<number> {
     const row = await this.db
       .insertInto('api_tokens')
-      .values({ user_id: userId, token_hash: tokenHash, kind, created_at: at, expires_at: expiresAt, name })
+      .values({ user_id: userId, token_hash: tokenHash, kind, created_at: at, expires_at: expiresAt, name, id_token: idToken })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(row.id);
@@ -121,7 +122,7 @@ export class UserRepository {
   async revokeTokenById(userId: number, id: number, at: number): Promise<string | undefined> {
     const row = await this.db
       .updateTable('api_tokens')
-      .set({ revoked_at: at })
+      .set({ revoked_at: at, id_token: null })
       .where('id', '=', id)
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
@@ -134,7 +135,7 @@ export class UserRepository {
   async revokeAllTokens(userId: number, at: number): Promise<number> {
     const result = await this.db
       .updateTable('api_tokens')
-      .set({ revoked_at: at })
+      .set({ revoked_at: at, id_token: null })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
@@ -192,8 +193,19 @@ export class UserRepository {
     };
   }
 
-  async revokeToken(tokenHash: string, at: number): Promise<void> {
-    await this.db.updateTable('api_tokens').set({ revoked_at: at }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+  /** Revokes a live token; answers the single sign-on ID token it kept (forgotten with it), if any. */
+  async revokeToken(tokenHash: string, at: number): Promise<{ idToken: string | null } | undefined> {
+    const live = this.db.selectFrom('api_tokens').where('token_hash', '=', tokenHash).where('revoked_at', 'is', null);
+    // Read first: RETURNING gives the row as updated, when the ID token is already gone.
+    const row = await live.select('id_token').executeTakeFirst();
+    if (!row) return undefined;
+    await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at, id_token: null })
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return { idToken: row.id_token };
   }
 }
 

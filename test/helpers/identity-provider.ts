@@ -63,7 +63,7 @@ export function oidcSettings(idp: IdentityProvider, more: Partial<OidcConfig> = 
  */
 export async function startIdentityProvider(
   redirectUri: string,
-  opts: { claimsInIdToken?: boolean } = {},
+  opts: { claimsInIdToken?: boolean; /** No end_session_endpoint, as some providers. */ noSignOut?: boolean } = {},
 ): Promise<IdentityProvider> {
   const accounts = new Map<string, ProviderAccount>();
   const server: Server = createServer();
@@ -80,6 +80,8 @@ export async function startIdentityProvider(
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         redirect_uris: [redirectUri],
+        // Palier's sign-in page, where the provider's sign-out sends people back.
+        post_logout_redirect_uris: [new URL('/signin', redirectUri).href],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },
@@ -89,7 +91,21 @@ export async function startIdentityProvider(
       return account ? { accountId: sub, claims: () => ({ sub, ...account }) } : undefined;
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      // The end_session_endpoint (RP-Initiated Logout), its confirmation page as small as the login one.
+      rpInitiatedLogout: opts.noSignOut
+        ? { enabled: false }
+        : {
+            enabled: true,
+            logoutSource: (ctx, form) => {
+              ctx.body =
+                '<!doctype html><html><head><title>Identity provider</title></head><body>' +
+                `<h1>Sign out of the test identity provider?</h1>${form}` +
+                '<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button></body></html>';
+            },
+          },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['cookie-signing-key-of-the-test-provider'] },
     jwks: { keys: [signingKey] },

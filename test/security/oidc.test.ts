@@ -359,6 +359,7 @@ describe('OpenID Connect configuration', () => {
       clientSecret: undefined,
       scopes: 'openid email profile',
       autoCreate: 'off',
+      singleLogout: true,
     });
   });
 

@@ -31,7 +31,7 @@ declare module 'oidc-provider' {
     clients?: Array<Record<string, unknown>>;
     findAccount?: (ctx: unknown, sub: string) => Promise<Account | undefined>;
     claims?: Record<string, string[]>;
-    features?: Record<string, { enabled: boolean }>;
+    features?: Record<string, { enabled: boolean; logoutSource?: (ctx: { body: unknown }, form: string) => void }>;
     interactions?: { url(ctx: unknown, interaction: Interaction): string };
     cookies?: { keys: string[] };
     jwks?: { keys: Array<Record<string, unknown>> };

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../src/services/auth.service.js';
 import { CLIENT_ID, freePort, oidcSettings, startIdentityProvider, type IdentityProvider } from '../helpers/identity-provider.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { PASSWORD, startServer, type TestServer } from '../helpers/server.js';
 import { browserAvailable, ensureWebBuilt, launchBrowser, personContext, screenshot, signIn, watchPage } from './browser.js';
 
 /** The sign-in page's single sign-on button, clicked in Chromium against a real OpenID Connect provider. */
@@ -84,6 +84,64 @@ describe.skipIf(!browserAvailable)('web app: single sign-on button', { timeout: 
     expect(q.get('nonce')!.length).toBeGreaterThanOrEqual(16);
     expect(seen.errors).toEqual([]);
     expect(seen.dialogs).toEqual([]);
+  });
+
+  it('signs out of the identity provider too, and back on the sign-in page the provider asks who you are again', async () => {
+    const email = 'hugo.bernard@example.test';
+    await addUser(t.palier.services, { email, role: 'agent', tiers: ['L1'], displayName: 'Hugo Bernard', locale: 'fr' });
+    idp.accounts.set('hugo', { email, email_verified: true, name: 'Hugo B.' });
+    const { page, seen } = await newPage();
+    await page.goto(t.url);
+    await page.getByTestId('sso').click();
+    await page.getByLabel('Account').fill('hugo');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.locator('header.top').waitFor();
+    const session = (await page.context().cookies(t.url)).find((c) => c.name === 'palier_session')!.value;
+
+    // Signing out of Palier leads to the provider's own sign-out, then back to Palier's sign-in page.
+    const toProvider: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(idp.issuer) && r.isNavigationRequest()) toProvider.push(r.url());
+    });
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByRole('heading', { name: 'Sign out of the test identity provider?' }).waitFor();
+    expect(new URL(toProvider[0]!).pathname).toBe('/session/end');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('sso').waitFor();
+    expect(page.url()).toBe(`${t.url}/signin`);
+
+    // The old session cookie no longer opens the API.
+    const old = await fetch(`${t.url}/api/v1/users/me`, { headers: { cookie: `palier_session=${session}` } });
+    expect(old.status).toBe(401);
+
+    // The provider's session is gone too: it asks for the account again.
+    await page.getByTestId('sso').click();
+    await page.getByRole('heading', { name: 'Test identity provider' }).waitFor();
+    await page.getByLabel('Account').fill('hugo');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    // Its sign-out also dropped what Palier had been allowed.
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.locator('header.top').waitFor();
+    expect(await page.getByTestId('user-name').textContent()).toBe('Hugo Bernard');
+    expect(seen.errors).toEqual([]);
+    expect(seen.dialogs).toEqual([]);
+  });
+
+  it('keeps the sign-out of a password session in Palier', async () => {
+    const email = 'ines.petit@example.test';
+    await addUser(t.palier.services, { email, role: 'agent', tiers: ['L1'], password: PASSWORD, locale: 'fr' });
+    const { page, seen } = await newPage();
+    const toProvider: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(idp.issuer)) toProvider.push(r.url());
+    });
+    await signIn(page, t.url, email);
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.locator('input[type=password]').waitFor();
+    expect(new URL(page.url()).origin).toBe(t.url);
+    expect(toProvider).toEqual([]);
+    expect(seen.errors).toEqual([]);
   });
 
   it('says why when the provider signs in someone Palier does not know, and keeps the password form', async () => {

@@ -6,6 +6,7 @@ interface Session {
   user: User | null;
   loading: boolean;
   signIn(email: string, password: string): Promise<User>;
+  /** Ends the Palier session; after single sign-on, the browser then leaves for the provider's sign-out. */
   signOut(): Promise<void>;
   /** Saves the language in the user's profile (the page has already switched). */
   setLocale(locale: Locale): void;
@@ -49,9 +50,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       return full;
     },
     async signOut() {
-      await api('DELETE', '/auth/token').catch(() => undefined);
+      const ended = await api<{ providerSignOutUrl: string | null }>('DELETE', '/auth/session').catch(() => undefined);
       client.setQueryData(['me'], null);
       client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      // The provider ends its own session, then sends the browser back to the sign-in page.
+      if (ended?.providerSignOutUrl) window.location.assign(ended.providerSignOutUrl);
     },
   };
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { DomainError } from '../../domain/errors.js';
 import type { Services } from '../../services/context.js';
+import type { OidcSignIn } from '../../services/oidc.service.js';
 import { createApiToken, hashToken, issueToken, listTokens, revokeToken, revokeTokenById } from '../../services/auth.service.js';
 import { actorOf, SESSION_COOKIE } from '../auth.js';
 import { errorResponses, idParams } from '../schemas.js';
@@ -61,7 +62,11 @@ function presentedToken(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? request.cookies[SESSION_COOKIE];
 }
 
-export function authRoutes(services: Services, config: Config): FastifyPluginAsyncZod {
+/** Where the provider sends people back after its own sign-out: Palier's sign-in page. */
+export const SIGN_IN_PAGE = '/signin';
+
+/** `oidc`: the identity provider's client, when single sign-on is configured (for its sign-out). */
+export function authRoutes(services: Services, config: Config, oidc?: OidcSignIn): FastifyPluginAsyncZod {
   /**
    * Password guessing is slowed per client address and e-mail: `loginRateLimit` attempts a minute,
    * then 429 with Retry-After. Counted after the body is read, so the e-mail is part of the key.
@@ -92,6 +97,15 @@ export function authRoutes(services: Services, config: Config): FastifyPluginAsy
         logSecurity(request, 'sign_in_failed', { email: body.email, kind });
       throw error;
     }
+  }
+
+  /** Revokes the token or session the request carries and clears the cookie; answers a single sign-on session's ID token. */
+  async function signOut(request: FastifyRequest, reply: FastifyReply): Promise<string | null> {
+    const token = presentedToken(request);
+    const idToken = token ? await revokeToken(services, token) : null;
+    logSecurity(request, 'sign_out', { userId: actorOf(request).id });
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return idToken;
   }
 
   return async (app) => {
@@ -127,11 +141,29 @@ export function authRoutes(services: Services, config: Config): FastifyPluginAsy
         },
       },
       async (request, reply) => {
-        const token = presentedToken(request);
-        if (token) await revokeToken(services, token);
-        logSecurity(request, 'sign_out', { userId: actorOf(request).id });
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        await signOut(request, reply);
         return reply.status(204).send(null);
+      },
+    );
+
+    app.delete(
+      '/api/v1/auth/session',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign the browser app out; after single sign-on, also says where to end the session at the identity provider',
+          description:
+            'Revokes the session (or token) this request carries and clears the cookie. providerSignOutUrl is the provider\'s ' +
+            'end_session_endpoint (OpenID Connect RP-Initiated Logout, with id_token_hint, post_logout_redirect_uri = the sign-in page ' +
+            'and client_id) when the session came from single sign-on, the provider offers one and PALIER_OIDC_SINGLE_LOGOUT is on; otherwise null.',
+          response: { 200: z.object({ providerSignOutUrl: z.string().nullable() }), ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        const idToken = await signOut(request, reply);
+        const url = idToken && oidc ? await oidc.endSessionUrl(idToken, `${services.site.publicUrl}${SIGN_IN_PAGE}`) : undefined;
+        reply.header('cache-control', 'no-store');
+        return { providerSignOutUrl: url ?? null };
       },
     );
 

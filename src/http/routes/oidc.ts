@@ -8,8 +8,8 @@ import { issueTokenFor } from '../../services/auth.service.js';
 import type { Services } from '../../services/context.js';
 import { unknownMappedTiers } from '../../services/oidc-roles.js';
 import {
-  OidcSignIn,
   OidcSignInError,
+  type OidcSignIn,
   TRANSACTION_TTL_MS,
   type OidcTransaction,
   type RoleSyncOutcome,
@@ -83,10 +83,8 @@ function logRoleSync(request: FastifyRequest, userId: number, subject: string, s
     logSecurity(request, 'role_changed', { ...who, from: sync.from, to: sync.to });
 }
 
-export function oidcRoutes(services: Services, config: Config): FastifyPluginAsyncZod {
-  const signIn = config.oidc
-    ? new OidcSignIn(services, config.oidc, `${services.site.publicUrl}${OIDC_CALLBACK_PATH}`)
-    : undefined;
+/** `signIn`: the provider's client, when PALIER_OIDC_ISSUER is set. */
+export function oidcRoutes(services: Services, config: Config, signIn: OidcSignIn | undefined): FastifyPluginAsyncZod {
   const secure = (request: FastifyRequest) => config.https || request.protocol === 'https';
   const refuseWhenOff = async () => {
     if (!signIn) throw disabled();
@@ -180,11 +178,11 @@ export function oidcRoutes(services: Services, config: Config): FastifyPluginAsy
         const query = new URLSearchParams();
         for (const [key, value] of Object.entries(request.query)) if (value !== undefined) query.set(key, value);
         try {
-          const { user, created, subject, sync } = await signIn.finish(query, transaction);
+          const { user, created, subject, sync, idToken } = await signIn.finish(query, transaction);
           if (created)
             logSecurity(request, 'user_created', { userId: user.id, role: user.role, tiers: user.tiers, via: 'oidc', subject });
           if (sync) logRoleSync(request, user.id, subject, sync, created);
-          const session = await issueTokenFor(services, user, 'session', SESSION_TTL_MS);
+          const session = await issueTokenFor(services, user, 'session', SESSION_TTL_MS, null, idToken);
           await startBrowserSession(services, config, request, reply, session.token, session.expiresAt);
           logSecurity(request, 'sign_in', { userId: user.id, kind: 'session', tokenId: session.tokenId, via: 'oidc', subject });
           return redirect(reply, '/');
