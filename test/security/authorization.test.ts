@@ -209,6 +209,10 @@ const TABLE: Record<string, Row> = {
     expect: everyone(204),
     prepare: async (f, who) => ({ path: '/api/v1/auth/token', token: await f.freshToken(who) }),
   },
+  'DELETE /api/v1/auth/session': {
+    expect: everyone(200),
+    prepare: async (f, who) => ({ path: '/api/v1/auth/session', token: await f.freshToken(who) }),
+  },
   'POST /api/v1/auth/session': {
     expect: everyone(200, 200),
     prepare: async (f) => {
