@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import { pdfBytes } from './pdf-buffer.js';
 import type { MatrixDefinition } from '../domain/matrix.js';
 import type { Lang } from './matrix-xlsx.js';
 
@@ -20,12 +21,7 @@ export function matrixToPdf(m: MatrixDefinition & { version?: number }, lang: La
     margin: 28,
     info: { Title: TITLE[lang], Creator: 'Palier' },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const done = pdfBytes(doc);
 
   const left = doc.page.margins.left;
   const top = doc.page.margins.top;

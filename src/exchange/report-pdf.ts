@@ -6,6 +6,7 @@
  * French; the narrow no-break space Intl puts in French numbers is printed as a no-break space.
  */
 import PDFDocument from 'pdfkit';
+import { pdfBytes } from './pdf-buffer.js';
 import { COLUMN_LABELS, cellKind, type Cell, type ColumnKind, type Lang, type ReportTable } from './report-tables.js';
 
 export interface ReportContext {
@@ -92,12 +93,7 @@ export function reportToPdf(table: ReportTable, context: ReportContext, lang: La
     bufferPages: true, // page numbers are written once the page count is known
     info: { Title: title, Creator: 'Palier' },
   });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const done = pdfBytes(doc);
   const left = doc.page.margins.left;
   const top = doc.page.margins.top;
   const usable = doc.page.width - left - doc.page.margins.right;

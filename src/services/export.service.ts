@@ -1,9 +1,9 @@
 import { forbidden } from '../domain/errors.js';
 import type { Incident, IncidentEvent } from '../domain/incident.js';
-import { can, incidentScope, type Actor } from '../domain/policy.js';
+import { can, type Actor } from '../domain/policy.js';
 import { InsightRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
-import { currentConfidentialRules } from './matrix.service.js';
+import { withinScope } from './matrix.service.js';
 
 const PAGE = 1000;
 
@@ -11,7 +11,7 @@ const PAGE = 1000;
 export async function* exportedIncidents(s: Services, actor: Actor, filter: PeriodFilter): AsyncGenerator<Incident[]> {
   if (!can(actor, 'incident.export')) throw forbidden('Only staff can export incidents');
   const repo = new InsightRepository(s.store.db, s.store.engine);
-  const scoped = { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
+  const scoped = await withinScope(s, actor, filter);
   for (let after = 0; ;) {
     const page = await repo.incidentsPage(scoped, after, PAGE);
     if (page.length === 0) return;

@@ -20,7 +20,7 @@ import type { Transaction } from 'kysely';
 import type { IncidentFilter, IncidentSort, IncidentVersion } from '../store/incident.repository.js';
 import type { Database } from '../store/schema.js';
 import type { Services } from './context.js';
-import { currentConfidentialRules, matrixVersion } from './matrix.service.js';
+import { currentConfidentialRules, matrixVersion, withinScope } from './matrix.service.js';
 
 export interface CreateIncidentInput {
   title: string;
@@ -258,17 +258,6 @@ export async function incidentDetail(s: Services, actor: Actor, id: number): Pro
   return { incident, matrix, checklist, events, explanation: explain(incident, events, matrix, s.clock.now()) };
 }
 
-export async function listIncidents(
-  s: Services,
-  actor: Actor,
-  filter: IncidentFilter,
-  sort: IncidentSort,
-  limit: number,
-  offset: number,
-): Promise<Incident[]> {
-  return s.incidents.list(await scopedFilter(s, actor, filter), sort, limit, offset);
-}
-
 /** What a reader made of one version of an incident (a rendering), kept as long as the version is current. */
 export interface RenderingCache<T> {
   get(id: number, seq: number): T | undefined;
@@ -277,7 +266,7 @@ export interface RenderingCache<T> {
 }
 
 /**
- * The same page as listIncidents, rendered through a cache: one query lists ids and versions, a
+ * A page of incidents visible to the actor, rendered through a cache: one query lists ids and versions, a
  * second reads only the incidents whose version is not cached (with the scope checked again).
  * Polled queues repeat mostly unchanged incidents, and reading and rendering whole rows is most
  * of the cost of a page.
@@ -291,7 +280,7 @@ export async function listRenderedIncidents<T>(
   offset: number,
   cache: RenderingCache<T>,
 ): Promise<T[]> {
-  const scoped = await scopedFilter(s, actor, filter);
+  const scoped = await withinScope(s, actor, filter);
   const page = await s.incidents.listVersions(scoped, sort, limit, offset);
   return (await renderPage(s, scoped, page, cache)).map((r) => r.rendered);
 }
@@ -320,11 +309,6 @@ async function renderPage<V extends IncidentVersion, T>(
   return out;
 }
 
-/** The actor's scope overrides any requester filter given: a requester only ever lists their own. */
-async function scopedFilter(s: Services, actor: Actor, filter: IncidentFilter): Promise<IncidentFilter> {
-  return { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
-}
-
 /**
  * A tier queue for the actor: open incidents, the next target to be missed first, within their
  * scope, rendered through the cache as lists are, with each one's breach instant (null while paused).
@@ -336,7 +320,7 @@ export async function renderedTierQueue<T>(
   limit: number,
   cache: RenderingCache<T>,
 ): Promise<Array<{ rendered: T; breachAt: number | null }>> {
-  const scoped = await scopedFilter(s, actor, filter);
+  const scoped = await withinScope(s, actor, filter);
   const page = await s.incidents.queueVersions(scoped, limit);
   // A paused clock has no deadline to show, whatever wake-up (a reminder) it may still have.
   return (await renderPage(s, scoped, page, cache)).map(({ listed, rendered }) => ({

@@ -3,7 +3,7 @@ import { conflict, forbidden, invalid, notFound } from '../domain/errors.js';
 import type { Database } from '../store/schema.js';
 import { diffMatrices, type MatrixChange } from '../domain/matrix-diff.js';
 import { namedUsers, validateMatrix, type Matrix, type MatrixDefinition } from '../domain/matrix.js';
-import { can, confidentialRules, type Actor, type ConfidentialRules } from '../domain/policy.js';
+import { can, confidentialRules, incidentScope, type Actor, type ConfidentialRules, type IncidentScope } from '../domain/policy.js';
 import { SEED_MATRIX } from '../domain/seed-matrix.js';
 import type { Services } from './context.js';
 
@@ -24,6 +24,11 @@ export async function currentConfidentialRules(s: Services, db: Kysely<Database>
   let rules = rulesOf.get(matrix);
   if (!rules) rulesOf.set(matrix, (rules = confidentialRules(matrix)));
   return rules;
+}
+
+/** A filter within what the actor may see: their scope overrides any requester filter given. */
+export async function withinScope<F extends object>(s: Services, actor: Actor, filter: F): Promise<F & IncidentScope> {
+  return { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
 }
 
 /** `db` must be the open transaction when there is one: SQLite has a single connection. */

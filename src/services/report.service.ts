@@ -1,10 +1,10 @@
 import { forbidden } from '../domain/errors.js';
 import { bucketStartDay, trendBuckets, type TrendInterval } from '../domain/trend-buckets.js';
-import { can, incidentScope, type Actor } from '../domain/policy.js';
+import { can, type Actor } from '../domain/policy.js';
 import { DAY_MS } from '../store/report-rollups.js';
 import { MEDIAN_IN_MEMORY, ReportRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
-import { currentConfidentialRules, currentMatrix } from './matrix.service.js';
+import { currentMatrix, withinScope } from './matrix.service.js';
 
 /** Reports are read from the figures stored with each incident (src/domain/incident-figures.ts). */
 function reports(s: Services, actor: Actor): ReportRepository {
@@ -13,16 +13,11 @@ function reports(s: Services, actor: Actor): ReportRepository {
   return new ReportRepository(s.store.db, s.store.engine === 'postgres' ? MEDIAN_IN_MEMORY : 0);
 }
 
-/** Figures leave out the confidential categories the reader is not named for (rollups hold no incident ids). */
-async function scoped(s: Services, actor: Actor, f: PeriodFilter): Promise<PeriodFilter> {
-  return { ...f, ...incidentScope(actor, await currentConfidentialRules(s)) };
-}
-
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 
 export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
   const repo = reports(s, actor);
-  const scope = await scoped(s, actor, f);
+  const scope = await withinScope(s, actor, f);
   const v = await repo.volume(scope);
   const vendors = await repo.topTierByVendor(scope);
   const top = (await currentMatrix(s)).tiers.at(-1)!.key;
@@ -47,7 +42,7 @@ export async function volumeReport(s: Services, actor: Actor, f: PeriodFilter) {
 
 /** The vendor scorecard: per vendor, hand-overs, the share reaching the top tier, and times against the contract. */
 export async function vendorReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const rows = await reports(s, actor).vendors(await scoped(s, actor, f));
+  const rows = await reports(s, actor).vendors(await withinScope(s, actor, f));
   return rows
     .map((r) => ({
       ...r,
@@ -59,11 +54,11 @@ export async function vendorReport(s: Services, actor: Actor, f: PeriodFilter) {
 }
 
 export async function timesReport(s: Services, actor: Actor, f: PeriodFilter) {
-  return reports(s, actor).times(await scoped(s, actor, f));
+  return reports(s, actor).times(await withinScope(s, actor, f));
 }
 
 export async function slaReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).sla(await scoped(s, actor, f)), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).sla(await withinScope(s, actor, f)), matrixOrder(s)]);
   return rows
     .map((r) => ({
       ...r,
@@ -75,7 +70,7 @@ export async function slaReport(s: Services, actor: Actor, f: PeriodFilter) {
 
 /** How often each category leaves each tier, and why: the matrix's heat map. */
 export async function escalationReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).escalations(await scoped(s, actor, f)), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).escalations(await withinScope(s, actor, f)), matrixOrder(s)]);
   return rows
     .map((r) => {
       const left = r.byHand + r.missedDeadline + r.otherAutomatic;
@@ -91,7 +86,7 @@ export async function escalationReport(s: Services, actor: Actor, f: PeriodFilte
 }
 
 export async function tierTimeReport(s: Services, actor: Actor, f: PeriodFilter) {
-  const [rows, order] = await Promise.all([reports(s, actor).tierTime(await scoped(s, actor, f)), matrixOrder(s)]);
+  const [rows, order] = await Promise.all([reports(s, actor).tierTime(await withinScope(s, actor, f)), matrixOrder(s)]);
   return rows.sort((a, b) => order.tier(a.tier) - order.tier(b.tier));
 }
 
@@ -103,7 +98,7 @@ export async function tierTimeReport(s: Services, actor: Actor, f: PeriodFilter)
 export async function trendReport(s: Services, actor: Actor, f: PeriodFilter, interval: TrendInterval) {
   const repo = reports(s, actor);
   const buckets = trendBuckets(f.from, f.to, interval);
-  const { incidents, stints } = await repo.daily(await scoped(s, actor, f));
+  const { incidents, stints } = await repo.daily(await withinScope(s, actor, f));
   const step = interval === 'day' ? 1 : 7;
   const indexOf = (day: number) => (bucketStartDay(day, interval) - buckets[0]!.startDay) / step;
   const totals = buckets.map(() => ({ incidents: {} as Record<string, number>, stints: {} as Record<string, number> }));

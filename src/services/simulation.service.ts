@@ -1,10 +1,10 @@
 import { forbidden, invalid } from '../domain/errors.js';
 import { validateMatrix, type MatrixDefinition } from '../domain/matrix.js';
-import { can, incidentScope, type Actor } from '../domain/policy.js';
+import { can, type Actor } from '../domain/policy.js';
 import { emptyOutcome, replayUnder, tallyByCell, type CellOutcome } from '../domain/simulation.js';
 import { InsightRepository, type PeriodFilter } from '../store/insight.repository.js';
 import type { Services } from './context.js';
-import { currentConfidentialRules } from './matrix.service.js';
+import { withinScope } from './matrix.service.js';
 
 /** Replaying is CPU work in the request: larger periods are refused rather than left to run for minutes. */
 export const MAX_SIMULATED_INCIDENTS = 100_000;
@@ -28,7 +28,7 @@ export async function simulate(s: Services, actor: Actor, draft: MatrixDefinitio
   const until = s.clock.now();
   const repo = new InsightRepository(s.store.db, s.store.engine);
   // Replays only the incidents the actor may see: confidential categories they are not named for stay out.
-  const scoped = { ...filter, ...incidentScope(actor, await currentConfidentialRules(s)) };
+  const scoped = await withinScope(s, actor, filter);
   const actual = new Map<string, CellOutcome>();
   const simulated = new Map<string, CellOutcome>();
   let incidents = 0;
